@@ -1,0 +1,1 @@
+"""The only modules that import Google Cloud or git clients."""

@@ -1,0 +1,56 @@
+"""Google Cloud clients, created once per function instance.
+
+Under the emulators (``FIRESTORE_EMULATOR_HOST`` / ``PUBSUB_EMULATOR_HOST`` set) the client
+libraries pick emulator credentials themselves and never look for Application Default
+Credentials or the metadata server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Final, TypeVar
+
+from google.api_core import exceptions as google_errors
+from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
+
+from lzsync.errors import UpstreamUnavailable
+
+# Errors the Google APIs document as transient (AIP-194 "Automatic retry configuration").
+TRANSIENT_GOOGLE_ERRORS: Final = (
+    google_errors.ServiceUnavailable,
+    google_errors.DeadlineExceeded,
+    google_errors.Aborted,
+    google_errors.InternalServerError,
+    google_errors.TooManyRequests,
+    google_errors.RetryError,
+    ConnectionError,
+    TimeoutError,
+)
+
+_T = TypeVar("_T")
+
+
+@lru_cache(maxsize=4)
+def firestore_client(project_id: str) -> firestore.Client:
+    return firestore.Client(project=project_id)
+
+
+@lru_cache(maxsize=1)
+def publisher_client() -> pubsub_v1.PublisherClient:
+    return pubsub_v1.PublisherClient()
+
+
+@contextmanager
+def transient_errors_as_retryable(upstream: str) -> Iterator[None]:
+    """Turn a Google API's transient failure into :class:`UpstreamUnavailable`."""
+    try:
+        yield
+    except TRANSIENT_GOOGLE_ERRORS as error:
+        raise UpstreamUnavailable(f"{upstream} unavailable: {error}", upstream=upstream) from error
+
+
+def call_upstream(upstream: str, call: Callable[[], _T]) -> _T:
+    with transient_errors_as_retryable(upstream):
+        return call()

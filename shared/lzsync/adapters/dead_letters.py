@@ -1,0 +1,47 @@
+"""``_dead_letters``: messages that can never succeed, kept with what is needed to replay them.
+
+A permanent failure is recorded here and acknowledged, so Pub/Sub stops redelivering it; a
+message that keeps failing transiently ends on the subscription's dead-letter topic instead.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from google.cloud import firestore
+
+from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.logic import docids
+
+
+class DeadLetterBox:
+    def __init__(self, client: firestore.Client, collection: str) -> None:
+        self._collection = client.collection(collection)
+
+    def record(
+        self,
+        *,
+        layer: str,
+        message_id: str,
+        data: bytes,
+        attributes: Mapping[str, str],
+        reason: str,
+        error_type: str,
+    ) -> str:
+        doc_id = docids.encode(f"{layer}:{message_id}")
+        entry: dict[str, Any] = {
+            "layer": layer,
+            "message_id": message_id,
+            "data_base64": base64.b64encode(data).decode(),
+            "attributes": dict(attributes),
+            "reason": reason,
+            "error_type": error_type,
+            "recorded_at": datetime.now(UTC),
+            "replayed": False,
+        }
+        with transient_errors_as_retryable("firestore"):
+            self._collection.document(doc_id).set(entry)
+        return doc_id

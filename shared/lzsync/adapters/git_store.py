@@ -1,0 +1,195 @@
+"""Firestore side of git sync: documents, their manifest, per-repository state and lease.
+
+The manifest (``_manifests``) records the fingerprint (blob SHA, kind, mode) of every document
+git_sync has written, split into a fixed number of shards by a hash of the path. Reading it costs
+``MANIFEST_SHARDS`` reads however many files a repository has, instead of one read per document;
+only shards that changed are rewritten. It is written *after* the documents it describes, so a
+crash in between can only make the next run rewrite or re-delete a few documents, never skip one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from google.cloud import firestore
+
+from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.collection_names import Collections
+from lzsync.logic import docids
+from lzsync.logic.tree_diff import Fingerprint
+
+MANIFEST_SHARDS: Final = 16
+# Firestore: at most 500 writes per batch, and a request of at most 10 MiB ("Usage and limits").
+MAX_BATCH_WRITES: Final = 500
+MAX_BATCH_BYTES: Final = 8 * 1024 * 1024
+
+
+def document_id(repo: str, path: str) -> str:
+    """The ``documents`` id of a repository file."""
+    return docids.encode(f"{repo}:{path}")
+
+
+def _shard_of(path: str) -> int:
+    return hashlib.sha1(path.encode(), usedforsecurity=False).digest()[0] % MANIFEST_SHARDS
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """What git_sync remembers about one repository between runs."""
+
+    last_commit: str | None = None
+    consecutive_failures: int = 0
+    last_failure_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DocumentWrite:
+    path: str
+    data: Mapping[str, Any]
+    approx_bytes: int
+
+
+class GitStore:
+    def __init__(self, client: firestore.Client, names: Collections, repo: str) -> None:
+        self._client = client
+        self._repo = repo
+        self._documents = client.collection(names.documents)
+        self._manifests = client.collection(names.manifests)
+        self._state = client.collection(names.git_state).document(docids.encode(repo))
+        self._lease = client.collection(names.locks).document(docids.encode(f"git:{repo}"))
+
+    # --- state -------------------------------------------------------------------------------
+    def load_state(self) -> RepoState:
+        with transient_errors_as_retryable("firestore"):
+            snapshot = self._state.get()
+        data = snapshot.to_dict() or {}
+        return RepoState(
+            last_commit=data.get("last_commit"),
+            consecutive_failures=int(data.get("consecutive_failures", 0)),
+            last_failure_at=data.get("last_failure_at"),
+        )
+
+    def save_success(self, commit: str, commit_time: datetime) -> None:
+        with transient_errors_as_retryable("firestore"):
+            self._state.set(
+                {
+                    "repo": self._repo,
+                    "last_commit": commit,
+                    "last_commit_time": commit_time,
+                    "last_success": datetime.now(UTC),
+                    "consecutive_failures": 0,
+                    "last_failure_at": None,
+                },
+                merge=True,
+            )
+
+    def save_failure(self, error: str) -> RepoState:
+        """Count one more consecutive failure and return the new state."""
+        now = datetime.now(UTC)
+        with transient_errors_as_retryable("firestore"):
+            self._state.set(
+                {
+                    "repo": self._repo,
+                    "consecutive_failures": firestore.Increment(1),
+                    "last_failure_at": now,
+                    "last_error": error,
+                },
+                merge=True,
+            )
+        return self.load_state()
+
+    # --- lease ---------------------------------------------------------------------------------
+    def acquire_lease(self, owner: str, seconds: int) -> bool:
+        """Take the repository's sync lease unless another live run holds it."""
+        transaction = self._client.transaction()
+        lease = self._lease
+
+        @firestore.transactional
+        def take(txn: firestore.Transaction) -> bool:
+            held = lease.get(transaction=txn).to_dict()
+            now = datetime.now(UTC)
+            if held and held.get("owner") != owner and held["expires_at"] > now:
+                return False
+            txn.set(lease, {"owner": owner, "expires_at": now + timedelta(seconds=seconds)})
+            return True
+
+        with transient_errors_as_retryable("firestore"):
+            return bool(take(transaction))
+
+    def release_lease(self, owner: str) -> None:
+        transaction = self._client.transaction()
+        lease = self._lease
+
+        @firestore.transactional
+        def drop(txn: firestore.Transaction) -> None:
+            held = lease.get(transaction=txn).to_dict()
+            if held and held.get("owner") == owner:
+                txn.delete(lease)
+
+        with transient_errors_as_retryable("firestore"):
+            drop(transaction)
+
+    # --- manifest ------------------------------------------------------------------------------
+    def _shard_ref(self, shard: int) -> firestore.DocumentReference:
+        return self._manifests.document(docids.encode(f"git:{self._repo}:{shard:02d}"))
+
+    def load_manifest(self) -> dict[str, Fingerprint]:
+        refs = [self._shard_ref(shard) for shard in range(MANIFEST_SHARDS)]
+        manifest: dict[str, Fingerprint] = {}
+        with transient_errors_as_retryable("firestore"):
+            snapshots = list(self._client.get_all(refs))
+        for snapshot in snapshots:
+            entries: Mapping[str, str] = (snapshot.to_dict() or {}).get("entries", {})
+            for key, value in entries.items():
+                manifest[docids.decode(key)] = Fingerprint.decode(value)
+        return manifest
+
+    def save_manifest(self, manifest: Mapping[str, Fingerprint], changed: Iterable[str]) -> int:
+        """Rewrite the shards holding ``changed`` paths; returns the number of shards written."""
+        shards = {_shard_of(path) for path in changed}
+        if not shards:
+            return 0
+        batch = self._client.batch()
+        for shard in shards:
+            entries = {
+                docids.encode(path): fingerprint.encode()
+                for path, fingerprint in manifest.items()
+                if _shard_of(path) == shard
+            }
+            batch.set(self._shard_ref(shard), {"repo": self._repo, "entries": entries})
+        with transient_errors_as_retryable("firestore"):
+            batch.commit()
+        return len(shards)
+
+    # --- documents -----------------------------------------------------------------------------
+    def apply(self, writes: Sequence[DocumentWrite], deletes: Sequence[str]) -> None:
+        """Write and delete documents in batches within Firestore's per-request limits."""
+        batch = self._client.batch()
+        count = 0
+        size = 0
+        for write in writes:
+            if count and (count >= MAX_BATCH_WRITES or size + write.approx_bytes > MAX_BATCH_BYTES):
+                self._commit(batch)
+                batch, count, size = self._client.batch(), 0, 0
+            batch.set(
+                self._documents.document(document_id(self._repo, write.path)), dict(write.data)
+            )
+            count += 1
+            size += write.approx_bytes
+        for path in deletes:
+            if count >= MAX_BATCH_WRITES:
+                self._commit(batch)
+                batch, count, size = self._client.batch(), 0, 0
+            batch.delete(self._documents.document(document_id(self._repo, path)))
+            count += 1
+        if count:
+            self._commit(batch)
+
+    @staticmethod
+    def _commit(batch: firestore.WriteBatch) -> None:
+        with transient_errors_as_retryable("firestore"):
+            batch.commit()

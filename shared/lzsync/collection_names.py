@@ -1,0 +1,51 @@
+"""Firestore collection names: part of the Portal's interface (see README "Firestore schema").
+
+One optional prefix (``LZSYNC_COLLECTION_PREFIX``) namespaces them all, e.g. for a staging
+copy in the same database. Internal collections start with ``_``; the Portal never reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Collections:
+    """Resolved collection names for one deployment."""
+
+    prefix: str = ""
+
+    def _named(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def documents(self) -> str:
+        return self._named("documents")
+
+    @property
+    def activity(self) -> str:
+        return self._named("activity")
+
+    @property
+    def sync_status(self) -> str:
+        return self._named("sync_status")
+
+    @property
+    def deliveries(self) -> str:
+        return self._named("_deliveries")
+
+    @property
+    def manifests(self) -> str:
+        return self._named("_manifests")
+
+    @property
+    def git_state(self) -> str:
+        return self._named("_git_state")
+
+    @property
+    def locks(self) -> str:
+        return self._named("_locks")
+
+    @property
+    def dead_letters(self) -> str:
+        return self._named("_dead_letters")

@@ -1,0 +1,1 @@
+"""Value objects at the edges: frozen pydantic models, no I/O."""

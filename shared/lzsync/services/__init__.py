@@ -1,0 +1,1 @@
+"""One service per sync layer, composing logic and adapters; functions call these."""
