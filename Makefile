@@ -26,7 +26,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: setup
-	$(BIN)/python -m lzsync.devtools.demo
+	$(BIN)/python -m lzsync.devtools.demo $(ARGS)
 
 bench: setup
 	$(BIN)/python -m bench.git_webhook

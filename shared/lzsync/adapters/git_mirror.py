@@ -32,6 +32,7 @@ _log = logging.getLogger("lzsync.git")
 _TOKEN_USERNAME: Final = "x-access-token"  # noqa: S105 - a username, not a secret
 _CONNECT_TIMEOUT_SECONDS: Final = 10.0
 _READ_TIMEOUT_SECONDS: Final = 120.0
+_MAX_PACKS: Final = 24
 _FETCH_ERRORS: Final = (
     GitProtocolError,
     HangupException,
@@ -64,8 +65,8 @@ class GitMirror:
         self._repo = self._open_or_create()
 
     @property
-    def _tracking_ref(self) -> Ref:
-        return Ref(f"refs/remotes/origin/{self._config.branch}".encode())
+    def _branch_ref(self) -> Ref:
+        return Ref(f"refs/heads/{self._config.branch}".encode())
 
     def _open_or_create(self) -> Repo:
         if self._path.exists():
@@ -92,7 +93,7 @@ class GitMirror:
 
     def fetch_head(self) -> HeadCommit:
         """Fetch the configured branch and return its head commit."""
-        branch_ref = Ref(f"refs/heads/{self._config.branch}".encode())
+        branch_ref = self._branch_ref
         store = self._repo.object_store
 
         def wants(refs: dict[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
@@ -112,8 +113,10 @@ class GitMirror:
             raise UpstreamUnavailable(
                 f"branch {self._config.branch!r} not found in {self._config.name}", upstream="git"
             )
-        # A local ref keeps the objects reachable and lets the next fetch send only what is new.
-        self._repo.refs[self._tracking_ref] = head
+        # The mirror's own branch ref keeps the objects reachable, and dulwich offers only
+        # refs/heads/* as "haves": under any other name every fetch would transfer everything.
+        self._repo.refs[branch_ref] = head
+        self._repack_if_fragmented()
         commit = store[head]
         assert isinstance(commit, Commit)
         offset = timezone(timedelta(seconds=commit.commit_timezone))
@@ -122,6 +125,14 @@ class GitMirror:
             time=datetime.fromtimestamp(commit.commit_time, tz=offset),
             summary=commit.message.decode("utf-8", errors="replace").split("\n", 1)[0],
         )
+
+    def _repack_if_fragmented(self) -> None:
+        """Each fetch adds a pack and every object lookup scans all packs: merge them now and
+        then. maintenance: dulwich's repack holds every object in memory, fine for the
+        docs-and-config repositories lzsync mirrors, not for repositories of several GB."""
+        store = self._repo.object_store
+        if len(store.packs) > _MAX_PACKS:
+            store.repack()
 
     def files(self, commit_sha: str) -> Iterator[TreeFile]:
         """Every file (blobs, symlinks, submodule links) in the commit's tree."""

@@ -18,7 +18,8 @@ _FLAGS: Final = glob.GLOBSTAR | glob.BRACE | glob.DOTGLOB
 
 
 class Classifier:
-    """Classifies repository paths; built once per repository and reused for every file."""
+    """Classifies repository paths; built once per run and reused for every file (the globs
+    are compiled once here, which is most of the cost of matching)."""
 
     def __init__(
         self,
@@ -26,17 +27,17 @@ class Classifier:
         include: Sequence[str] = ("**",),
         exclude: Sequence[str] = (),
     ) -> None:
-        self._rules = tuple(rules)
-        self._include = tuple(include)
-        self._exclude = tuple(exclude)
+        self._rules = [(rule.kind, glob.compile(rule.pattern, flags=_FLAGS)) for rule in rules]
+        self._include = glob.compile(list(include), flags=_FLAGS)
+        self._exclude = glob.compile(list(exclude), flags=_FLAGS) if exclude else None
 
     def kind_of(self, path: str) -> DocumentKind | None:
         """The path's kind, or None when the Portal does not show it."""
-        if not glob.globmatch(path, self._include, flags=_FLAGS):
+        if not self._include.match(path):
             return None
-        if self._exclude and glob.globmatch(path, self._exclude, flags=_FLAGS):
+        if self._exclude is not None and self._exclude.match(path):
             return None
-        for rule in self._rules:
-            if glob.globmatch(path, rule.pattern, flags=_FLAGS):
-                return rule.kind
+        for kind, matcher in self._rules:
+            if matcher.match(path):
+                return kind
         return None

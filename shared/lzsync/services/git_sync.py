@@ -165,7 +165,7 @@ class GitSyncService:
         @retry(
             retry=retry_if_exception_type(UpstreamUnavailable),
             stop=stop_after_attempt(settings.git_fetch_attempts),
-            wait=wait_exponential_jitter(initial=settings.git_fetch_backoff_seconds),
+            wait=wait_exponential_jitter(multiplier=settings.git_fetch_backoff_seconds),
             reraise=True,
         )
         def fetch() -> HeadCommit:

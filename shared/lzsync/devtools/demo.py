@@ -1,0 +1,139 @@
+"""``make demo``: the real history of a public GCP landing zone, pushed through lzsync.
+
+Starts the Firestore and Pub/Sub emulators and both functions on loopback, replays every commit
+of the bundled landing zone as a signed GitHub push, then prints what the Portal would now show
+and how fast it got there. Everything it starts is stopped on exit (``--keep`` waits for
+Ctrl-C first, so the data can be browsed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from tqdm import tqdm
+
+from lzsync.devtools.emulators import running_emulators
+from lzsync.devtools.github_sender import GitHubSender
+from lzsync.devtools.landing_zone import (
+    BRANCH,
+    REPO_NAME,
+    build_repository,
+    history,
+    project_root,
+)
+from lzsync.devtools.replay import PushResult, percentile, replay
+from lzsync.devtools.stack import LocalStack, StackConfig, StatusWatcher
+from lzsync.settings import RepoConfig
+
+DEMO_PROJECT = "lzsync-demo"
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=int, default=0, help="replay only the first N commits")
+    parser.add_argument("--keep", action="store_true", help="keep everything up until Ctrl-C")
+    return parser.parse_args()
+
+
+def _summary(client: firestore.Client, results: list[PushResult], seconds: float) -> str:
+    kinds = Counter(
+        snapshot.get("kind")
+        for snapshot in client.collection("documents").select(["kind"]).stream()
+    )
+    flagged_query = client.collection("documents").where(filter=FieldFilter("flag", "!=", None))
+    flagged = sum(1 for _ in flagged_query.stream())
+    acks = [result.ack_seconds * 1000 for result in results]
+    synced = [result.synced_seconds * 1000 for result in results]
+    lines = [
+        "",
+        f"Replayed {len(results)} pushes of {REPO_NAME} in {seconds:.1f} s.",
+        f"documents now in Firestore: {sum(kinds.values())} "
+        + ", ".join(f"{kind}={count}" for kind, count in sorted(kinds.items())),
+        f"flagged (binary, too large, ...): {flagged}",
+        f"document writes: {sum(r.written for r in results)}, "
+        f"deletes: {sum(r.deleted for r in results)}",
+        f"webhook ack      p50 {percentile(acks, 0.5):7.1f} ms   p99 {percentile(acks, 0.99):7.1f} ms",
+        f"push -> synced   p50 {percentile(synced, 0.5):7.1f} ms   "
+        f"p99 {percentile(synced, 0.99):7.1f} ms",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    arguments = _arguments()
+    logging.basicConfig(level=logging.WARNING)
+    demo_root = project_root() / ".demo"
+    demo_root.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=demo_root))
+    try:
+        print("Building the sample landing-zone repository from the fixture...")
+        remote = build_repository(work / "landing-zone.git")
+        commits = history(remote)
+        if arguments.commits:
+            commits = commits[: arguments.commits]
+        print(f"Starting the Firestore and Pub/Sub emulators and both functions (logs: {work})...")
+        with running_emulators(DEMO_PROJECT, work / "logs") as emulators:
+            secret = secrets.token_hex(32)
+            stack = LocalStack(
+                emulators.env(),
+                StackConfig(
+                    repos=(RepoConfig(name=REPO_NAME, url=str(remote), branch=BRANCH),),
+                    webhook_secret=secret,
+                    work_dir=work,
+                ),
+            ).start()
+            client = firestore.Client(project=DEMO_PROJECT)
+            watcher = StatusWatcher(client, "sync_status", "git")
+            sender = GitHubSender(stack.webhook_url, secret)
+            try:
+                started = time.perf_counter()
+                with tqdm(total=len(commits), unit="push", desc="replaying history") as bar:
+                    results = replay(
+                        commits,
+                        remote=remote,
+                        sender=sender,
+                        watcher=watcher,
+                        on_push=lambda _result: bar.update(1),
+                    )
+                print(_summary(client, results, time.perf_counter() - started))
+                firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
+                print(
+                    "\nInspect: the Firestore emulator's REST API, e.g.\n"
+                    f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
+                    "(default)/documents/sync_status/git'\n"
+                    f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
+                    "(default)/documents/documents?pageSize=5'"
+                )
+                if arguments.keep:
+                    print(f"\nWebhook: {stack.webhook_url}  (Ctrl-C stops everything)")
+                    _wait_for_interrupt()
+                else:
+                    print("(run `make demo ARGS=--keep` to keep the emulators up and browse)")
+            finally:
+                sender.close()
+                watcher.close()
+                stack.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("Stopped the functions and emulators; removed the demo's files.")
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Small factories and paths shared by the tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lzsync.devtools.landing_zone import project_root
+
+SHARED_DIR = project_root().parent / "shared"
+FORMATS_DIR = SHARED_DIR / "fixtures" / "formats"
+
+
+def load_format(relative: str) -> Any:
+    """A real payload from ``../shared/fixtures/formats``."""
+    return json.loads((FORMATS_DIR / relative).read_text())
+
+
+def load_format_bytes(relative: str) -> bytes:
+    return (FORMATS_DIR / relative).read_bytes()
