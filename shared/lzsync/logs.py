@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -78,13 +78,9 @@ class _CloudLoggingFormatter(JsonFormatter):
         return line
 
 
-def configure(level: str = "INFO") -> None:
-    """Route every ``lzsync`` logger to stdout as JSON lines; safe to call more than once."""
-    root = logging.getLogger("lzsync")
-    root.setLevel(level)
-    if any(getattr(handler, "_lzsync", False) for handler in root.handlers):
-        return
-    handler = logging.StreamHandler(sys.stdout)
+def json_handler(stream: TextIO) -> logging.Handler:
+    """A handler writing Cloud Logging JSON lines, with bound context, to ``stream``."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         _CloudLoggingFormatter(
             "%(levelname)s %(message)s %(name)s",
@@ -94,6 +90,16 @@ def configure(level: str = "INFO") -> None:
         )
     )
     handler.addFilter(_ContextFilter())
+    return handler
+
+
+def configure(level: str = "INFO") -> None:
+    """Route every ``lzsync`` logger to stdout as JSON lines; safe to call more than once."""
+    root = logging.getLogger("lzsync")
+    root.setLevel(level)
+    if any(getattr(handler, "_lzsync", False) for handler in root.handlers):
+        return
+    handler = json_handler(sys.stdout)
     handler._lzsync = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.propagate = False

@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 from tqdm import tqdm
 
 from lzsync.devtools.emulators import running_emulators
@@ -44,26 +43,33 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _summary(client: firestore.Client, results: list[PushResult], seconds: float) -> str:
-    kinds = Counter(
-        snapshot.get("kind")
-        for snapshot in client.collection("documents").select(["kind"]).stream()
+def _latency_line(label: str, seconds: list[float]) -> str:
+    millis = [value * 1000 for value in seconds]
+    return (
+        f"{label:<16} p50 {percentile(millis, 0.5):7.1f} ms   "
+        f"p99 {percentile(millis, 0.99):7.1f} ms"
     )
-    flagged_query = client.collection("documents").where(filter=FieldFilter("flag", "!=", None))
-    flagged = sum(1 for _ in flagged_query.stream())
-    acks = [result.ack_seconds * 1000 for result in results]
-    synced = [result.synced_seconds * 1000 for result in results]
+
+
+def _summary(client: firestore.Client, results: list[PushResult], seconds: float) -> str:
+    documents = client.collection("documents").select(["kind", "flag"]).stream()
+    kinds: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    for snapshot in documents:
+        kinds[snapshot.get("kind")] += 1
+        if snapshot.get("flag"):
+            flags[snapshot.get("flag")] += 1
     lines = [
         "",
         f"Replayed {len(results)} pushes of {REPO_NAME} in {seconds:.1f} s.",
-        f"documents now in Firestore: {sum(kinds.values())} "
+        f"documents in Firestore: {sum(kinds.values())}  by kind: "
         + ", ".join(f"{kind}={count}" for kind, count in sorted(kinds.items())),
-        f"flagged (binary, too large, ...): {flagged}",
+        "recorded without text: "
+        + (", ".join(f"{flag}={count}" for flag, count in sorted(flags.items())) or "none"),
         f"document writes: {sum(r.written for r in results)}, "
         f"deletes: {sum(r.deleted for r in results)}",
-        f"webhook ack      p50 {percentile(acks, 0.5):7.1f} ms   p99 {percentile(acks, 0.99):7.1f} ms",
-        f"push -> synced   p50 {percentile(synced, 0.5):7.1f} ms   "
-        f"p99 {percentile(synced, 0.99):7.1f} ms",
+        _latency_line("webhook ack", [result.ack_seconds for result in results]),
+        _latency_line("push -> synced", [result.synced_seconds for result in results]),
     ]
     return "\n".join(lines)
 

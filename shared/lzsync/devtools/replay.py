@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lzsync.devtools.github_sender import GitHubSender
 from lzsync.devtools.landing_zone import ZERO_SHA, CommitInfo, move_branch, push_payload
@@ -46,10 +47,7 @@ def replay(
         delivery = sender.deliver("push", push_payload(before, [commit]))
         if delivery.status != 202 or delivery.body.get("status") != "accepted":
             raise RuntimeError(f"push of {commit.sha} not accepted: {delivery}")
-        status = watcher.wait_for(
-            lambda seen, sha=commit.sha: seen.get("last_commit") == sha,
-            timeout=SYNC_TIMEOUT_SECONDS,
-        )
+        status = watcher.wait_for(_reports(commit.sha), timeout=SYNC_TIMEOUT_SECONDS)
         result = PushResult(
             commit=commit.sha,
             ack_status=delivery.status,
@@ -63,6 +61,13 @@ def replay(
             on_push(result)
         before = commit.sha
     return results
+
+
+def _reports(sha: str) -> Callable[[dict[str, Any]], bool]:
+    def reported(status: dict[str, Any]) -> bool:
+        return status.get("last_commit") == sha
+
+    return reported
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -39,6 +39,9 @@ class StackConfig:
     work_dir: Path
     name_prefix: str = "lz"
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Pub/Sub redelivery backoff of the push subscription (production default: 10 s to 600 s).
+    min_backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 10.0
 
     @property
     def sync_topic(self) -> str:
@@ -47,6 +50,11 @@ class StackConfig:
     @property
     def dead_letter_topic(self) -> str:
         return f"{self.sync_topic}-dead-letter"
+
+    @property
+    def dead_letter_hold(self) -> str:
+        """The pull subscription that keeps dead letters until they are replayed."""
+        return f"{self.dead_letter_topic}-hold"
 
 
 def _function_server(
@@ -129,9 +137,7 @@ class LocalStack:
             publisher.create_topic(name=path)
         # A pull subscription keeps dead letters until someone replays them.
         subscriber.create_subscription(
-            name=subscriber.subscription_path(
-                self.project_id, f"{self.config.dead_letter_topic}-hold"
-            ),
+            name=subscriber.subscription_path(self.project_id, self.config.dead_letter_hold),
             topic=dead_letter,
         )
         subscriber.create_subscription(
@@ -147,8 +153,8 @@ class LocalStack:
                     "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS,
                 },
                 "retry_policy": {
-                    "minimum_backoff": duration_pb2.Duration(seconds=1),
-                    "maximum_backoff": duration_pb2.Duration(seconds=10),
+                    "minimum_backoff": _duration(self.config.min_backoff_seconds),
+                    "maximum_backoff": _duration(self.config.max_backoff_seconds),
                 },
             }
         )
@@ -158,6 +164,11 @@ class LocalStack:
         for process in self._processes:
             stop_process_group(process)
         self._processes.clear()
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    whole = int(seconds)
+    return duration_pb2.Duration(seconds=whole, nanos=int((seconds - whole) * 1e9))
 
 
 class StatusWatcher:
