@@ -6,9 +6,9 @@ Shapes follow GitHub's webhook documentation ("Webhook events and payloads", ``p
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ZERO_SHA: Final = "0" * 40
 BRANCH_PREFIX: Final = "refs/heads/"
@@ -22,6 +22,19 @@ class _Payload(BaseModel):
 class Repository(_Payload):
     full_name: str = Field(min_length=3, max_length=512)
     clone_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _full_name_of_older_payloads(cls, data: Any) -> Any:
+        """Payloads from before ``full_name`` existed carry ``owner.name`` and ``name`` only."""
+        if isinstance(data, dict) and "full_name" not in data:
+            owner = data.get("owner")
+            owner_name = (
+                (owner.get("login") or owner.get("name")) if isinstance(owner, dict) else None
+            )
+            if isinstance(owner_name, str) and isinstance(data.get("name"), str):
+                return {**data, "full_name": f"{owner_name}/{data['name']}"}
+        return data
 
 
 class Pusher(_Payload):

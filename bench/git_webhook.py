@@ -1,0 +1,120 @@
+"""``make bench``: webhook acknowledgement latency and push → ``documents`` updated latency.
+
+Runs the deployed shape locally (functions-framework servers, Pub/Sub push subscription,
+Firestore emulator) on the bundled landing zone and writes ``bench/results.json``. Figures are
+for this machine and the emulators, not for Cloud Functions; they show where time goes and catch
+regressions, they do not predict production latency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from google.cloud import firestore
+
+from lzsync.devtools.emulators import running_emulators
+from lzsync.devtools.github_sender import GitHubSender
+from lzsync.devtools.landing_zone import (
+    REPO_NAME,
+    build_repository,
+    history,
+    move_branch,
+    project_root,
+    push_payload,
+)
+from lzsync.devtools.replay import percentile, replay
+from lzsync.devtools.stack import LocalStack, StackConfig, StatusWatcher
+from lzsync.settings import RepoConfig
+
+PROJECT = "lzsync-bench"
+TYPICAL_PUSHES = 60
+ACK_DELIVERIES = 300
+RESULTS = project_root() / "bench" / "results.json"
+
+
+def _stats(seconds: list[float]) -> dict[str, float]:
+    millis = [value * 1000 for value in seconds]
+    return {
+        "count": len(millis),
+        "p50_ms": round(percentile(millis, 0.5), 1),
+        "p99_ms": round(percentile(millis, 0.99), 1),
+        "max_ms": round(max(millis), 1),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.machine(),
+    }
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="lzsync-bench-"))
+    try:
+        remote = build_repository(work / "lz.git")
+        commits = history(remote)
+        warm, typical = commits[:-TYPICAL_PUSHES], commits[-TYPICAL_PUSHES:]
+        with running_emulators(PROJECT, work / "logs") as emulators:
+            secret = secrets.token_hex(16)
+            stack = LocalStack(
+                emulators.env(),
+                StackConfig(
+                    repos=(RepoConfig(name=REPO_NAME, url=str(remote)),),
+                    webhook_secret=secret,
+                    work_dir=work,
+                ),
+            ).start()
+            client = firestore.Client(project=PROJECT)
+            watcher = StatusWatcher(client, "sync_status", "git")
+            sender = GitHubSender(stack.webhook_url, secret)
+            try:
+                print(f"warming up: syncing up to commit {len(warm)} of {len(commits)}...")
+                move_branch(remote, warm[-1].sha)
+                replay([warm[-1]], remote=remote, sender=sender, watcher=watcher)
+                print(f"measuring {TYPICAL_PUSHES} typical pushes (one commit each)...")
+                pushes = replay(
+                    typical, remote=remote, sender=sender, watcher=watcher, before=warm[-1].sha
+                )
+                print(f"measuring {ACK_DELIVERIES} webhook acknowledgements...")
+                payload = push_payload(typical[-2].sha, [typical[-1]])
+                acks = []
+                for _ in range(ACK_DELIVERIES):
+                    delivery = sender.deliver("push", payload, delivery_id=str(uuid.uuid4()))
+                    acks.append(delivery.seconds)
+                # Let the syncs those deliveries triggered drain before stopping.
+                time.sleep(2)
+            finally:
+                sender.close()
+                watcher.close()
+                stack.stop()
+        results = {
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": _machine(),
+            "webhook_ack": _stats(acks),
+            "push_to_documents_updated": _stats([push.synced_seconds for push in pushes]),
+            "files_written_per_push_mean": round(
+                sum(push.written + push.deleted for push in pushes) / len(pushes), 2
+            ),
+        }
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results, indent=2))
+        print(f"written to {RESULTS}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
