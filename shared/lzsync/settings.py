@@ -97,9 +97,11 @@ class Settings(BaseSettings):
     activity_ttl_days: int = Field(default=30, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    def resolved_project_id(self) -> str:
-        """The project to write to; a missing project is a configuration error, not a guess."""
-        project = self.project_id or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    def resolved_project_id(self, detected: str | None = None) -> str:
+        """The project to write to: the setting, else ``GOOGLE_CLOUD_PROJECT``, else the
+        ``detected`` project of the runtime's credentials; none of them is a configuration
+        error, never a guess."""
+        project = self.project_id or os.environ.get("GOOGLE_CLOUD_PROJECT") or detected
         if not project:
             raise ConfigError(
                 "no GCP project: set LZSYNC_PROJECT_ID or GOOGLE_CLOUD_PROJECT",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.git_store import GitStore
@@ -76,7 +77,7 @@ def test_first_sync_writes_every_classified_file_of_the_head(
     assert status["last_commit"] == head
     assert status["last_error"] is None
     assert status["repos"][REPO_NAME]["last_commit"] == head
-    activity = db.collection("activity").where("commit", "==", head).get()
+    activity = db.collection("activity").where(filter=FieldFilter("commit", "==", head)).get()
     assert len(activity) == 1
     assert activity[0].get("counts")["added"] == outcome.written
 
@@ -278,7 +279,9 @@ def test_a_rename_is_one_write_one_delete_and_reported_as_a_rename(db, tmp_path,
     [outcome] = service.handle(webhook_request("acme/odd"))
 
     assert (outcome.written, outcome.deleted) == (1, 1)
-    entry = db.collection("activity").where("commit", "==", head).get()[0].to_dict()
+    entry = (
+        db.collection("activity").where(filter=FieldFilter("commit", "==", head)).get()[0].to_dict()
+    )
     assert entry["renamed"] == [{"from": "docs/guide.md", "to": "docs/handbook.md"}]
     assert "docs/guide.md" not in stored_documents(db)
 
@@ -292,7 +295,7 @@ def test_a_scheduled_run_syncs_every_repository_without_collisions(db, tmp_path,
     outcomes = make_service(db, tmp_path, *repos).handle(SyncRequest(trigger="schedule"))
 
     assert [outcome.outcome for outcome in outcomes] == ["synced", "synced"]
-    readmes = db.collection("documents").where("path", "==", "README.md").get()
+    readmes = db.collection("documents").where(filter=FieldFilter("path", "==", "README.md")).get()
     assert sorted(snap.get("repo") for snap in readmes) == ["acme/odd", REPO_NAME]
     assert set(git_status(db)["repos"]) == {REPO_NAME, "acme/odd"}
 

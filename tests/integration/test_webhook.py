@@ -383,3 +383,22 @@ def test_the_secret_never_appears_in_logs(configure):
         logging.getLogger("lzsync").removeHandler(handler)
     assert stream.getvalue()
     assert SECRET not in stream.getvalue()
+
+
+def test_deeply_nested_json_is_a_clean_400(configure):
+    hook = configure()
+    body = b"[" * 100_000 + b"]" * 100_000
+
+    response = hook.post(None, body=body)
+
+    assert response.status_code == 400
+    assert response.json["status"] == "refused"
+
+
+def test_unreadable_settings_refuse_deliveries_with_a_clear_answer(configure):
+    hook = configure(LZSYNC_REPOS="{not json")
+
+    response = hook.post(PUSH)
+
+    assert response.status_code == 503
+    assert response.json["error"] == "webhook misconfigured"

@@ -7,15 +7,19 @@ Credentials or the metadata server.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Final, TypeVar
 
+import google.auth
+import google.auth.exceptions
 from google.api_core import exceptions as google_errors
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
 from lzsync.errors import UpstreamUnavailable
+from lzsync.settings import Settings
 
 # Errors the Google APIs document as transient (AIP-194 "Automatic retry configuration").
 TRANSIENT_GOOGLE_ERRORS: Final = (
@@ -30,6 +34,18 @@ TRANSIENT_GOOGLE_ERRORS: Final = (
 )
 
 _T = TypeVar("_T")
+
+
+def project_id(settings: Settings) -> str:
+    """The deployment's project. Cloud Functions (2nd gen) does not set GOOGLE_CLOUD_PROJECT,
+    so without the setting the project of the runtime's credentials is used."""
+    if settings.project_id or os.environ.get("GOOGLE_CLOUD_PROJECT"):
+        return settings.resolved_project_id()
+    try:
+        _credentials, detected = google.auth.default()
+    except google.auth.exceptions.DefaultCredentialsError:
+        detected = None
+    return settings.resolved_project_id(detected)
 
 
 @lru_cache(maxsize=4)

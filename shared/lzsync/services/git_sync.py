@@ -110,7 +110,9 @@ class GitSyncService:
             started = time.monotonic()
             try:
                 outcome = self._sync_locked(repo, request, store, state.last_commit, started)
-            except RetryableError as error:
+            except Exception as error:
+                # Whatever failed, the Portal must see it; the error still propagates so the
+                # message is retried (retryable) or ends on the dead-letter topic (a bug).
                 self._record_failure(repo, request, store, error, now, started)
                 raise
             finally:
@@ -283,7 +285,7 @@ class GitSyncService:
         repo: RepoConfig,
         request: SyncRequest,
         store: GitStore,
-        error: RetryableError,
+        error: Exception,
         attempted_at: datetime,
         started: float,
     ) -> None:

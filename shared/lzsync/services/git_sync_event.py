@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lzsync.adapters.activity import ActivityFeed
-from lzsync.adapters.clients import firestore_client
+from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.dead_letters import DeadLetterBox
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
@@ -35,7 +35,7 @@ def _wiring() -> tuple[GitSyncService, DeadLetterBox]:
     configure(settings.log_level)
     if settings.git_token:
         register_secret(settings.git_token.get_secret_value())
-    client = firestore_client(settings.resolved_project_id())
+    client = firestore_client(project_id(settings))
     names = Collections(settings.collection_prefix)
     service = GitSyncService(
         settings,

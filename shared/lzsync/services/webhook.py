@@ -64,7 +64,7 @@ def _decode_body(content_type: str, body: bytes) -> Any:
                 raise InvalidPayload("form body must carry exactly one 'payload' field")
             text = payloads[0]
         return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
         if isinstance(error, InvalidPayload):
             raise
         raise InvalidPayload(f"body is not valid JSON: {error}") from error
