@@ -20,10 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from google.cloud import firestore
-
 from lzsync.devtools.emulators import running_emulators
-from lzsync.devtools.github_sender import GitHubSender
 from lzsync.devtools.landing_zone import (
     REPO_NAME,
     build_repository,
@@ -33,7 +30,7 @@ from lzsync.devtools.landing_zone import (
     push_payload,
 )
 from lzsync.devtools.replay import percentile, replay
-from lzsync.devtools.stack import LocalStack, StackConfig, StatusWatcher
+from lzsync.devtools.stack import StackConfig, stack_session
 from lzsync.settings import RepoConfig
 
 PROJECT = "lzsync-bench"
@@ -67,39 +64,31 @@ def main() -> None:
         remote = build_repository(work / "lz.git")
         commits = history(remote)
         warm, typical = commits[:-TYPICAL_PUSHES], commits[-TYPICAL_PUSHES:]
-        with running_emulators(PROJECT, work / "logs") as emulators:
-            secret = secrets.token_hex(16)
-            stack = LocalStack(
-                emulators.env(),
-                StackConfig(
-                    repos=(RepoConfig(name=REPO_NAME, url=str(remote)),),
-                    webhook_secret=secret,
-                    work_dir=work,
-                ),
-            ).start()
-            client = firestore.Client(project=PROJECT)
-            watcher = StatusWatcher(client, "sync_status", "git")
-            sender = GitHubSender(stack.webhook_url, secret)
-            try:
-                print(f"warming up: syncing up to commit {len(warm)} of {len(commits)}...")
-                move_branch(remote, warm[-1].sha)
-                replay([warm[-1]], remote=remote, sender=sender, watcher=watcher)
-                print(f"measuring {TYPICAL_PUSHES} typical pushes (one commit each)...")
-                pushes = replay(
-                    typical, remote=remote, sender=sender, watcher=watcher, before=warm[-1].sha
-                )
-                print(f"measuring {ACK_DELIVERIES} webhook acknowledgements...")
-                payload = push_payload(typical[-2].sha, [typical[-1]])
-                acks = []
-                for _ in range(ACK_DELIVERIES):
-                    delivery = sender.deliver("push", payload, delivery_id=str(uuid.uuid4()))
-                    acks.append(delivery.seconds)
-                # Let the syncs those deliveries triggered drain before stopping.
-                time.sleep(2)
-            finally:
-                sender.close()
-                watcher.close()
-                stack.stop()
+        config = StackConfig(
+            repos=(RepoConfig(name=REPO_NAME, url=str(remote)),),
+            webhook_secret=secrets.token_hex(16),
+            work_dir=work,
+        )
+        with (
+            running_emulators(PROJECT, work / "logs") as emulators,
+            stack_session(emulators.env(), config) as session,
+        ):
+            sender, watcher = session.sender, session.watcher
+            print(f"warming up: syncing up to commit {len(warm)} of {len(commits)}...")
+            move_branch(remote, warm[-1].sha)
+            replay([warm[-1]], remote=remote, sender=sender, watcher=watcher)
+            print(f"measuring {TYPICAL_PUSHES} typical pushes (one commit each)...")
+            pushes = replay(
+                typical, remote=remote, sender=sender, watcher=watcher, before=warm[-1].sha
+            )
+            print(f"measuring {ACK_DELIVERIES} webhook acknowledgements...")
+            payload = push_payload(typical[-2].sha, [typical[-1]])
+            acks = []
+            for _ in range(ACK_DELIVERIES):
+                delivery = sender.deliver("push", payload, delivery_id=str(uuid.uuid4()))
+                acks.append(delivery.seconds)
+            # Let the syncs those deliveries triggered drain before stopping.
+            time.sleep(2)
         results = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": _machine(),

@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 from google.cloud import pubsub_v1
 
-from lzsync.devtools.emulators import EmulatorSuite
-from lzsync.devtools.github_sender import GitHubSender
 from lzsync.devtools.landing_zone import REPO_NAME, ZERO_SHA, push_payload
 from lzsync.devtools.replay import replay
-from lzsync.devtools.stack import LocalStack, StackConfig, StatusWatcher
+from lzsync.devtools.stack import StackConfig, StackSession, stack_session
 from lzsync.settings import RepoConfig
 from tests.conftest import PROJECT_ID
 from tests.oracle import assert_documents_match_tree, classified_tree
@@ -25,79 +23,62 @@ pytestmark = pytest.mark.e2e
 CHECKPOINT_EVERY = 50
 
 
-def start_stack(emulators: EmulatorSuite, url: str, work: Path, prefix: str, **extra) -> LocalStack:
-    secret = secrets.token_hex(16)
-    return LocalStack(
-        emulators.env(),
-        StackConfig(
-            repos=(RepoConfig(name=REPO_NAME, url=url),),
-            webhook_secret=secret,
-            work_dir=work,
-            name_prefix=prefix,
-            **extra,
-        ),
-    ).start()
+def config(url: str, work: Path, prefix: str, **extra) -> StackConfig:
+    return StackConfig(
+        repos=(RepoConfig(name=REPO_NAME, url=url),),
+        webhook_secret=secrets.token_hex(16),
+        work_dir=work,
+        name_prefix=prefix,
+        **extra,
+    )
 
 
 @pytest.fixture
-def stack(emulators, db, remote, tmp_path, unique) -> Iterator[LocalStack]:
-    running = start_stack(emulators, str(remote), tmp_path, unique)
-    yield running
-    running.stop()
+def session(emulators, db, remote, tmp_path, unique) -> Iterator[StackSession]:
+    with stack_session(emulators.env(), config(str(remote), tmp_path, unique)) as running:
+        yield running
 
 
 def test_every_commit_of_the_real_landing_zone_reaches_firestore(
-    stack, db, remote, landing_zone_history
+    session, db, remote, landing_zone_history
 ):
-    watcher = StatusWatcher(db, "sync_status", "git")
-    sender = GitHubSender(stack.webhook_url, stack.config.webhook_secret)
     held: dict[str, tuple[str, str]] = {}
     before = ZERO_SHA
-    try:
-        for index, commit in enumerate(landing_zone_history):
-            [result] = replay(
-                [commit], remote=remote, sender=sender, watcher=watcher, before=before
-            )
-            tree = classified_tree(remote, commit.sha)
-            changed = [path for path in tree if held.get(path) != tree[path]]
-            removed = [path for path in held if path not in tree]
+    for index, commit in enumerate(landing_zone_history):
+        [result] = replay(
+            [commit], remote=remote, sender=session.sender, watcher=session.watcher, before=before
+        )
+        tree = classified_tree(remote, commit.sha)
+        changed = [path for path in tree if held.get(path) != tree[path]]
+        removed = [path for path in held if path not in tree]
 
-            assert (result.written, result.deleted) == (len(changed), len(removed)), commit.sha
-            last = index == len(landing_zone_history) - 1
-            if index % CHECKPOINT_EVERY == 0 or last:
-                assert_documents_match_tree(db, remote, commit.sha)
-            held, before = tree, commit.sha
-    finally:
-        sender.close()
-        watcher.close()
+        assert (result.written, result.deleted) == (len(changed), len(removed)), commit.sha
+        last = index == len(landing_zone_history) - 1
+        if index % CHECKPOINT_EVERY == 0 or last:
+            assert_documents_match_tree(db, remote, commit.sha)
+        held, before = tree, commit.sha
     assert len(held) == 221  # the fixture README: 221 files at the tip, all of them shown
 
 
-def test_a_redelivered_push_changes_nothing(stack, db, remote, landing_zone_history):
-    watcher = StatusWatcher(db, "sync_status", "git")
-    sender = GitHubSender(stack.webhook_url, stack.config.webhook_secret)
-    try:
-        newest = landing_zone_history[-1]
-        payload = push_payload(landing_zone_history[-2].sha, [newest])
-        assert sender.deliver("push", payload, delivery_id="once").body["status"] == "accepted"
-        watcher.wait_for(lambda status: status.get("last_commit") == newest.sha, timeout=60)
-        runs = watcher.latest["counters"]["runs"]
+def test_a_redelivered_push_changes_nothing(session, landing_zone_history):
+    sender, watcher = session.sender, session.watcher
+    newest = landing_zone_history[-1]
+    payload = push_payload(landing_zone_history[-2].sha, [newest])
+    assert sender.deliver("push", payload, delivery_id="once").body["status"] == "accepted"
+    watcher.wait_for(lambda status: status.get("last_commit") == newest.sha, timeout=60)
+    runs = watcher.latest["counters"]["runs"]
 
-        again = sender.deliver("push", payload, delivery_id="once")
+    again = sender.deliver("push", payload, delivery_id="once")
 
-        assert (again.status, again.body["status"]) == (202, "duplicate")
-        time.sleep(1.0)  # a second sync, had one been published, lands well within a second
-        assert watcher.latest["counters"]["runs"] == runs
-    finally:
-        sender.close()
-        watcher.close()
+    assert (again.status, again.body["status"]) == (202, "duplicate")
+    time.sleep(1.0)  # a second sync, had one been published, lands well within a second
+    assert watcher.latest["counters"]["runs"] == runs
 
 
 def test_a_sync_that_keeps_failing_ends_on_the_dead_letter_topic(
     emulators, db, tmp_path, unique, landing_zone_history
 ):
-    stack = start_stack(
-        emulators,
+    unreachable = config(
         str(tmp_path / "unreachable.git"),
         tmp_path,
         unique,
@@ -105,12 +86,11 @@ def test_a_sync_that_keeps_failing_ends_on_the_dead_letter_topic(
         max_backoff_seconds=0.5,
         extra_env={"LZSYNC_GIT_FETCH_ATTEMPTS": "1", "LZSYNC_CIRCUIT_FAILURE_THRESHOLD": "50"},
     )
-    sender = GitHubSender(stack.webhook_url, stack.config.webhook_secret)
     subscriber = pubsub_v1.SubscriberClient()
-    hold = subscriber.subscription_path(PROJECT_ID, stack.config.dead_letter_hold)
-    try:
+    hold = subscriber.subscription_path(PROJECT_ID, unreachable.dead_letter_hold)
+    with stack_session(emulators.env(), unreachable) as session:
         newest = landing_zone_history[-1]
-        accepted = sender.deliver("push", push_payload(ZERO_SHA, [newest]))
+        accepted = session.sender.deliver("push", push_payload(ZERO_SHA, [newest]))
         assert accepted.body["status"] == "accepted"
 
         received = []
@@ -120,14 +100,11 @@ def test_a_sync_that_keeps_failing_ends_on_the_dead_letter_topic(
                 request={"subscription": hold, "max_messages": 1}, timeout=10
             ).received_messages
 
-        [letter] = received
-        assert letter.message.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "5"
-        assert newest.sha.encode() in letter.message.data
-        status = db.collection("sync_status").document("git").get().to_dict()
-        assert status["state"] == "degraded"
-        assert status["circuit"]["consecutive_failures"] == 5
-        assert status["last_error"]["type"] == "UpstreamUnavailable"
-    finally:
-        sender.close()
-        subscriber.close()
-        stack.stop()
+    subscriber.close()
+    [letter] = received
+    assert letter.message.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "5"
+    assert newest.sha.encode() in letter.message.data
+    status = db.collection("sync_status").document("git").get().to_dict()
+    assert status["state"] == "degraded"
+    assert status["circuit"]["consecutive_failures"] == 5
+    assert status["last_error"]["type"] == "UpstreamUnavailable"

@@ -21,7 +21,6 @@ from google.cloud import firestore
 from tqdm import tqdm
 
 from lzsync.devtools.emulators import running_emulators
-from lzsync.devtools.github_sender import GitHubSender
 from lzsync.devtools.landing_zone import (
     BRANCH,
     REPO_NAME,
@@ -30,7 +29,7 @@ from lzsync.devtools.landing_zone import (
     project_root,
 )
 from lzsync.devtools.replay import PushResult, percentile, replay
-from lzsync.devtools.stack import LocalStack, StackConfig, StatusWatcher
+from lzsync.devtools.stack import StackConfig, stack_session
 from lzsync.settings import RepoConfig
 
 DEMO_PROJECT = "lzsync-demo"
@@ -87,47 +86,38 @@ def main() -> None:
         if arguments.commits:
             commits = commits[: arguments.commits]
         print(f"Starting the Firestore and Pub/Sub emulators and both functions (logs: {work})...")
-        with running_emulators(DEMO_PROJECT, work / "logs") as emulators:
-            secret = secrets.token_hex(32)
-            stack = LocalStack(
-                emulators.env(),
-                StackConfig(
-                    repos=(RepoConfig(name=REPO_NAME, url=str(remote), branch=BRANCH),),
-                    webhook_secret=secret,
-                    work_dir=work,
-                ),
-            ).start()
-            client = firestore.Client(project=DEMO_PROJECT)
-            watcher = StatusWatcher(client, "sync_status", "git")
-            sender = GitHubSender(stack.webhook_url, secret)
-            try:
-                started = time.perf_counter()
-                with tqdm(total=len(commits), unit="push", desc="replaying history") as bar:
-                    results = replay(
-                        commits,
-                        remote=remote,
-                        sender=sender,
-                        watcher=watcher,
-                        on_push=lambda _result: bar.update(1),
-                    )
-                print(_summary(client, results, time.perf_counter() - started))
-                firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
-                print(
-                    "\nInspect: the Firestore emulator's REST API, e.g.\n"
-                    f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
-                    "(default)/documents/sync_status/git'\n"
-                    f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
-                    "(default)/documents/documents?pageSize=5'"
+        config = StackConfig(
+            repos=(RepoConfig(name=REPO_NAME, url=str(remote), branch=BRANCH),),
+            webhook_secret=secrets.token_hex(32),
+            work_dir=work,
+        )
+        with (
+            running_emulators(DEMO_PROJECT, work / "logs") as emulators,
+            stack_session(emulators.env(), config) as session,
+        ):
+            started = time.perf_counter()
+            with tqdm(total=len(commits), unit="push", desc="replaying history") as bar:
+                results = replay(
+                    commits,
+                    remote=remote,
+                    sender=session.sender,
+                    watcher=session.watcher,
+                    on_push=lambda _result: bar.update(1),
                 )
-                if arguments.keep:
-                    print(f"\nWebhook: {stack.webhook_url}  (Ctrl-C stops everything)")
-                    _wait_for_interrupt()
-                else:
-                    print("(run `make demo ARGS=--keep` to keep the emulators up and browse)")
-            finally:
-                sender.close()
-                watcher.close()
-                stack.stop()
+            print(_summary(session.client, results, time.perf_counter() - started))
+            firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
+            print(
+                "\nInspect: the Firestore emulator's REST API, e.g.\n"
+                f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
+                "(default)/documents/sync_status/git'\n"
+                f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
+                "(default)/documents/documents?pageSize=5'"
+            )
+            if arguments.keep:
+                print(f"\nWebhook: {session.stack.webhook_url}  (Ctrl-C stops everything)")
+                _wait_for_interrupt()
+            else:
+                print("(run `make demo ARGS=--keep` to keep the emulators up and browse)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("Stopped the functions and emulators; removed the demo's files.")

@@ -11,7 +11,8 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -26,6 +27,7 @@ from lzsync.devtools.emulators import (
     stop_process_group,
     wait_until_ready,
 )
+from lzsync.devtools.github_sender import GitHubSender
 from lzsync.devtools.landing_zone import project_root
 from lzsync.settings import RepoConfig
 
@@ -195,3 +197,29 @@ class StatusWatcher:
 
     def close(self) -> None:
         self._watch.unsubscribe()  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class StackSession:
+    """A running stack with what drives and observes it: a GitHub-like sender for its webhook
+    and a listener on ``sync_status/git``."""
+
+    stack: LocalStack
+    client: firestore.Client
+    watcher: StatusWatcher
+    sender: GitHubSender
+
+
+@contextmanager
+def stack_session(emulator_env: Mapping[str, str], config: StackConfig) -> Iterator[StackSession]:
+    """Start the stack on running emulators; always stop it and close its clients."""
+    stack = LocalStack(emulator_env, config).start()
+    client = firestore.Client(project=stack.project_id)
+    watcher = StatusWatcher(client, "sync_status", "git")
+    sender = GitHubSender(stack.webhook_url, config.webhook_secret)
+    try:
+        yield StackSession(stack, client, watcher, sender)
+    finally:
+        sender.close()
+        watcher.close()
+        stack.stop()
