@@ -1,15 +1,12 @@
 """Firestore side of git sync: documents, their manifest, per-repository state and lease.
 
-The manifest (``_manifests``) records the fingerprint (blob SHA, kind, mode) of every document
-git_sync has written, split into a fixed number of shards by a hash of the path. Reading it costs
-``MANIFEST_SHARDS`` reads however many files a repository has, instead of one read per document;
-only shards that changed are rewritten. It is written *after* the documents it describes, so a
-crash in between can only make the next run rewrite or re-delete a few documents, never skip one.
+The manifest (see :mod:`lzsync.adapters.manifest`) records the fingerprint (blob SHA, kind,
+mode) of every document git_sync has written, so a run learns what Firestore holds with
+``MANIFEST_SHARDS`` reads instead of one read per document.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +15,7 @@ from typing import Any, Final
 from google.cloud import firestore
 
 from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.adapters.manifest import ShardedManifest
 from lzsync.collection_names import Collections
 from lzsync.logic import docids
 from lzsync.logic.tree_diff import Fingerprint
@@ -31,10 +29,6 @@ MAX_BATCH_BYTES: Final = 8 * 1024 * 1024
 def document_id(repo: str, path: str) -> str:
     """The ``documents`` id of a repository file."""
     return docids.encode(f"{repo}:{path}")
-
-
-def _shard_of(path: str) -> int:
-    return hashlib.sha1(path.encode(), usedforsecurity=False).digest()[0] % MANIFEST_SHARDS
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class GitStore:
         self._client = client
         self._repo = repo
         self._documents = client.collection(names.documents)
-        self._manifests = client.collection(names.manifests)
+        self._manifest = ShardedManifest(client, names.manifests, f"git:{repo}", MANIFEST_SHARDS)
         self._state = client.collection(names.git_state).document(docids.encode(repo))
         self._lease = client.collection(names.locks).document(docids.encode(f"git:{repo}"))
 
@@ -133,37 +127,14 @@ class GitStore:
         with transient_errors_as_retryable("firestore"):
             drop(transaction)
 
-    # --- manifest ------------------------------------------------------------------------------
-    def _shard_ref(self, shard: int) -> firestore.DocumentReference:
-        return self._manifests.document(docids.encode(f"git:{self._repo}:{shard:02d}"))
-
+    # --- manifest ----------------------------------------------------------------------------
     def load_manifest(self) -> dict[str, Fingerprint]:
-        refs = [self._shard_ref(shard) for shard in range(MANIFEST_SHARDS)]
-        manifest: dict[str, Fingerprint] = {}
-        with transient_errors_as_retryable("firestore"):
-            snapshots = list(self._client.get_all(refs))
-        for snapshot in snapshots:
-            entries: Mapping[str, str] = (snapshot.to_dict() or {}).get("entries", {})
-            for key, value in entries.items():
-                manifest[docids.decode(key)] = Fingerprint.decode(value)
-        return manifest
+        return {path: Fingerprint.decode(value) for path, value in self._manifest.load().items()}
 
     def save_manifest(self, manifest: Mapping[str, Fingerprint], changed: Iterable[str]) -> int:
         """Rewrite the shards holding ``changed`` paths; returns the number of shards written."""
-        shards = {_shard_of(path) for path in changed}
-        if not shards:
-            return 0
-        batch = self._client.batch()
-        for shard in shards:
-            entries = {
-                docids.encode(path): fingerprint.encode()
-                for path, fingerprint in manifest.items()
-                if _shard_of(path) == shard
-            }
-            batch.set(self._shard_ref(shard), {"repo": self._repo, "entries": entries})
-        with transient_errors_as_retryable("firestore"):
-            batch.commit()
-        return len(shards)
+        encoded = {path: fingerprint.encode() for path, fingerprint in manifest.items()}
+        return self._manifest.save(encoded, changed)
 
     # --- documents -----------------------------------------------------------------------------
     def apply(self, writes: Sequence[DocumentWrite], deletes: Sequence[str]) -> None:
