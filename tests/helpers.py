@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lzsync.devtools.landing_zone import project_root
+from lzsync.devtools.landing_zone import shared_dir
 
-SHARED_DIR = project_root().parent / "shared"
+SHARED_DIR = shared_dir()
 FORMATS_DIR = SHARED_DIR / "fixtures" / "formats"
 
 

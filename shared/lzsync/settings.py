@@ -71,7 +71,12 @@ class Settings(BaseSettings):
     """Every knob of lzsync. README's configuration table documents each one."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LZSYNC_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="LZSYNC_",
+        env_file=".env",
+        # An empty variable (as in a copied .env.example) means "use the default".
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     project_id: str | None = Field(

@@ -3,6 +3,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from lzsync.devtools.landing_zone import project_root
 from lzsync.errors import ConfigError
 from lzsync.settings import Settings
 
@@ -49,3 +50,10 @@ def test_a_missing_project_is_a_config_error_naming_the_setting(monkeypatch):
 def test_a_document_limit_above_firestores_is_refused():
     with pytest.raises(ValidationError):
         Settings(_env_file=None, max_document_bytes=2_000_000)
+
+
+def test_a_copied_env_example_leaves_every_default_in_place(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text((project_root() / ".env.example").read_text())
+
+    assert Settings(_env_file=env_file) == Settings(_env_file=None)

@@ -9,13 +9,16 @@ Ctrl-C first, so the data can be browsed).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import secrets
 import shutil
+import signal
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import FrameType
 
 from google.cloud import firestore
 from tqdm import tqdm
@@ -24,12 +27,15 @@ from lzsync.devtools.emulators import running_emulators
 from lzsync.devtools.landing_zone import (
     BRANCH,
     REPO_NAME,
+    FixturesMissing,
     build_repository,
+    fixture_path,
     history,
     project_root,
 )
 from lzsync.devtools.replay import PushResult, percentile, replay
 from lzsync.devtools.stack import StackConfig, stack_session
+from lzsync.logic.signature import sign
 from lzsync.settings import RepoConfig
 
 DEMO_PROJECT = "lzsync-demo"
@@ -73,62 +79,96 @@ def _summary(client: firestore.Client, results: list[PushResult], seconds: float
     return "\n".join(lines)
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, a cancelled job) stop the demo like Ctrl-C, so
+    the emulators and functions it started never outlive it."""
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+
+
+def _signed_curl(work: Path, webhook_url: str, secret: str) -> str:
+    """A ready-to-run, correctly signed request, so the kept stack can be tried by hand."""
+    body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 4242}).encode()
+    (work / "ping.json").write_bytes(body)
+    return (
+        f"curl -i -X POST {webhook_url} -H 'Content-Type: application/json' "
+        "-H 'X-GitHub-Event: ping' -H 'X-GitHub-Delivery: demo-ping-1' "
+        f"-H 'X-Hub-Signature-256: {sign(secret.encode(), body)}' "
+        f"--data-binary @{work / 'ping.json'}"
+    )
+
+
 def main() -> None:
     arguments = _arguments()
+    _stop_on_signals()
     logging.basicConfig(level=logging.WARNING)
+    try:
+        fixture_path()
+    except FixturesMissing as missing:
+        raise SystemExit(f"make demo: {missing}") from None
     demo_root = project_root() / ".demo"
     demo_root.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="run-", dir=demo_root))
     try:
-        print("Building the sample landing-zone repository from the fixture...")
-        remote = build_repository(work / "landing-zone.git")
-        commits = history(remote)
-        if arguments.commits:
-            commits = commits[: arguments.commits]
-        print(f"Starting the Firestore and Pub/Sub emulators and both functions (logs: {work})...")
-        config = StackConfig(
-            repos=(RepoConfig(name=REPO_NAME, url=str(remote), branch=BRANCH),),
-            webhook_secret=secrets.token_hex(32),
-            work_dir=work,
-        )
-        with (
-            running_emulators(DEMO_PROJECT, work / "logs") as emulators,
-            stack_session(emulators.env(), config) as session,
-        ):
-            started = time.perf_counter()
-            with tqdm(total=len(commits), unit="push", desc="replaying history") as bar:
-                results = replay(
-                    commits,
-                    remote=remote,
-                    sender=session.sender,
-                    watcher=session.watcher,
-                    on_push=lambda _result: bar.update(1),
-                )
-            print(_summary(session.client, results, time.perf_counter() - started))
-            firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
-            print(
-                "\nInspect: the Firestore emulator's REST API, e.g.\n"
-                f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
-                "(default)/documents/sync_status/git'\n"
-                f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
-                "(default)/documents/documents?pageSize=5'"
-            )
-            if arguments.keep:
-                print(f"\nWebhook: {session.stack.webhook_url}  (Ctrl-C stops everything)")
-                _wait_for_interrupt()
-            else:
-                print("(run `make demo ARGS=--keep` to keep the emulators up and browse)")
+        _run(arguments, work)
+    except KeyboardInterrupt:
+        print("\nInterrupted.")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("Stopped the functions and emulators; removed the demo's files.")
 
 
-def _wait_for_interrupt() -> None:
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+def _run(arguments: argparse.Namespace, work: Path) -> None:
+    print("Building the sample landing-zone repository from the fixture...")
+    remote = build_repository(work / "landing-zone.git")
+    commits = history(remote)
+    if arguments.commits:
+        commits = commits[: arguments.commits]
+    print(f"Starting the Firestore and Pub/Sub emulators and both functions (logs: {work})...")
+    config = StackConfig(
+        repos=(RepoConfig(name=REPO_NAME, url=str(remote), branch=BRANCH),),
+        webhook_secret=secrets.token_hex(32),
+        work_dir=work,
+    )
+    with (
+        running_emulators(DEMO_PROJECT, work / "logs") as emulators,
+        stack_session(emulators.env(), config) as session,
+    ):
+        started = time.perf_counter()
+        with tqdm(total=len(commits), unit="push", desc="replaying history") as bar:
+            results = replay(
+                commits,
+                remote=remote,
+                sender=session.sender,
+                watcher=session.watcher,
+                on_push=lambda _result: bar.update(1),
+            )
+        print(_summary(session.client, results, time.perf_counter() - started))
+        firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
+        print(
+            "\nInspect: the Firestore emulator's REST API, e.g.\n"
+            f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
+            "(default)/documents/sync_status/git'\n"
+            f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
+            "(default)/documents/documents?pageSize=5'"
+        )
+        if arguments.keep:
+            url, secret = session.stack.webhook_url, config.webhook_secret
+            print(f"\nWebhook: {url} (this run's secret: {secret})")
+            print("Try a signed delivery:\n  " + _signed_curl(work, url, secret))
+            print("Ctrl-C stops everything.")
+            _wait_forever()
+        else:
+            print('(run `make demo ARGS="--keep"` to keep the emulators up and browse)')
+
+
+def _wait_forever() -> None:
+    while True:
+        time.sleep(3600)
 
 
 if __name__ == "__main__":

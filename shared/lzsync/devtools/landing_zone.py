@@ -26,13 +26,24 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def fixture_path() -> Path:
-    """The history fixture under ``LZSYNC_SHARED_DIR``, else ``../shared/`` beside the project."""
+class FixturesMissing(FileNotFoundError):
+    """The shared fixtures are not where lzsync looks for them."""
+
+
+def shared_dir() -> Path:
+    """The workplace's shared data: ``LZSYNC_SHARED_DIR``, else ``../shared/`` beside the
+    project root (it is not part of this repository)."""
     base = os.environ.get("LZSYNC_SHARED_DIR")
-    root = Path(base) if base else project_root().parent / "shared"
-    path = root / _FIXTURE_RELATIVE
+    return Path(base) if base else project_root().parent / "shared"
+
+
+def fixture_path() -> Path:
+    path = shared_dir() / _FIXTURE_RELATIVE
     if not path.exists():
-        raise FileNotFoundError(f"landing-zone fixture not found at {path}")
+        raise FixturesMissing(
+            f"landing-zone fixture not found at {path}: put the shared fixtures folder beside "
+            "the project root (../shared) or set LZSYNC_SHARED_DIR to it"
+        )
     return path
 
 
