@@ -1,0 +1,174 @@
+"""A local stand-in for the Cloud Asset Inventory API: ``ListAssets`` pages of simulated assets.
+
+There is no CAI emulator. This server answers the REST call the real ``google-cloud-asset``
+client makes (``GET /v1/{parent}/assets?contentType=1&pageSize=…&pageToken=…&assetTypes=…``,
+enums as integers) with the JSON form of ``ListAssetsResponse`` (``assets``, ``nextPageToken``,
+``readTime``). A page token pins the estate's version, as a real listing is pinned to its read
+time. Faults can be injected per page: HTTP errors in Google's error format (429, 503, ...) and
+slow pages. ``POST /_sim/version`` advances the estate (demo and benchmarks, which run the server
+in its own process: ``python -m lzsync.devtools.asset_server --size N``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+from lzsync.devtools.emulators import LOOPBACK
+from lzsync.devtools.simulator import Simulator
+
+MAX_PAGE_SIZE: Final = 1000  # ListAssets' documented maximum
+_STATUS_NAMES: Final = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+AssetFilter = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class AssetServer:
+    """Serves one simulated estate on a loopback port; faults and version are adjustable."""
+
+    def __init__(self, simulator: Simulator, version: int = 0, port: int = 0) -> None:
+        self.simulator = simulator
+        self.version = version
+        self.requests: list[str] = []
+        self.faults: dict[int, list[int]] = defaultdict(list)  # page → statuses, served in turn
+        self.delays: dict[int, float] = {}  # page → seconds
+        self.rewrite: AssetFilter | None = None  # lets a test corrupt or rename assets
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((LOOPBACK, port), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+
+    def start(self) -> AssetServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _page(self, version: int, page: int, size: int, types: set[str]) -> dict[str, Any]:
+        slots = self.simulator.slots(version)
+        start, end = page * size, min((page + 1) * size, slots)
+        assets = []
+        for index in range(start, end):
+            asset = self.simulator.asset_at(index, version)
+            if asset is None or (types and asset["assetType"] not in types):
+                continue
+            if self.rewrite is not None:
+                asset = self.rewrite(asset)
+                if asset is None:
+                    continue
+            assets.append(asset)
+        body: dict[str, Any] = {
+            "readTime": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "assets": assets,
+        }
+        if end < slots:
+            token = json.dumps({"v": version, "p": page + 1, "s": size}).encode()
+            body["nextPageToken"] = base64.urlsafe_b64encode(token).decode()
+        return body
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _send(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status: int, message: str) -> None:
+                self._send(
+                    status,
+                    {
+                        "error": {
+                            "code": status,
+                            "message": message,
+                            "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+                        }
+                    },
+                )
+
+            def do_POST(self) -> None:
+                url = urlsplit(self.path)
+                if url.path == "/_sim/version":
+                    server.version = int(parse_qs(url.query)["v"][0])
+                    self._send(200, {"version": server.version})
+                else:
+                    self._error(404, "unknown path")
+
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                server.requests.append(self.path)
+                if not url.path.startswith("/v1/") or not url.path.endswith("/assets"):
+                    self._error(404, f"unknown path {url.path}")
+                    return
+                query = parse_qs(url.query)
+                size = min(int(query.get("pageSize", [MAX_PAGE_SIZE])[0]), MAX_PAGE_SIZE)
+                version, page = server.version, 0
+                if "pageToken" in query:
+                    try:
+                        token = json.loads(base64.urlsafe_b64decode(query["pageToken"][0]))
+                        version, page, size = token["v"], token["p"], token["s"]
+                    except (ValueError, KeyError):
+                        self._error(400, "invalid page token")
+                        return
+                with server._lock:
+                    pending = server.faults.get(page)
+                    fault = pending.pop(0) if pending else None
+                if fault is not None:
+                    self._error(fault, f"injected fault on page {page}")
+                    return
+                delay = server.delays.get(page)
+                if delay:
+                    time.sleep(delay)
+                types = set(query.get("assetTypes", []))
+                self._send(HTTPStatus.OK, server._page(version, page, size, types))
+
+        return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a simulated estate as ListAssets pages")
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=int, default=0)
+    arguments = parser.parse_args()
+    server = AssetServer(Simulator(arguments.size, arguments.seed), port=arguments.port).start()
+    print(server.endpoint, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
