@@ -31,6 +31,18 @@ class Collections:
         return self._named("sync_status")
 
     @property
+    def resources(self) -> str:
+        return self._named("resources")
+
+    @property
+    def inventory(self) -> str:
+        return self._named("inventory")
+
+    @property
+    def asset_state(self) -> str:
+        return self._named("_asset_state")
+
+    @property
     def deliveries(self) -> str:
         return self._named("_deliveries")
 

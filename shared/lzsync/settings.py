@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lzsync.errors import ConfigError
+from lzsync.logic.asset_types import DEFAULT_SNAPSHOT_TYPES
 
 DocumentKind = Literal["doc", "policy", "runbook", "config"]
 
@@ -100,6 +101,26 @@ class Settings(BaseSettings):
     sync_lease_seconds: int = Field(default=540, gt=0)
     git_expected_interval_seconds: int = Field(default=6 * HOUR_SECONDS, gt=0)
     activity_ttl_days: int = Field(default=30, gt=0)
+    # --- layer 3: asset snapshot ---
+    asset_scope: str | None = Field(
+        default=None,
+        pattern=r"^(organizations/[0-9]+|folders/[0-9]+|projects/[a-z0-9-]+)$",
+        description="what the snapshot lists: organizations/N, folders/N or projects/ID",
+    )
+    asset_types: tuple[str, ...] = DEFAULT_SNAPSHOT_TYPES
+    asset_export_uri: str | None = Field(
+        default=None, description="read an exportAssets NDJSON (gs://... or a path) instead"
+    )
+    asset_api_endpoint: str | None = Field(
+        default=None, description="Cloud Asset Inventory endpoint override (local test server)"
+    )
+    asset_page_size: int = Field(default=1000, gt=0, le=1000)
+    asset_requests_per_minute: float = Field(default=100.0, gt=0)
+    asset_retry_schedule_seconds: tuple[float, ...] = (5.0, 30.0, 300.0)
+    asset_manifest_shards: int = Field(default=256, gt=0, le=4096)
+    asset_max_delete_share: float = Field(default=0.2, ge=0, le=1)
+    asset_activity_max_entries: int = Field(default=500, ge=0)
+    asset_expected_interval_seconds: int = Field(default=300, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def resolved_project_id(self, detected: str | None = None) -> str:

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from google.cloud import firestore
 
+from lzsync.adapters.batches import Batcher
 from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.adapters.lease import Lease
 from lzsync.adapters.manifest import ShardedManifest
 from lzsync.collection_names import Collections
 from lzsync.logic import docids
 from lzsync.logic.tree_diff import Fingerprint
 
 MANIFEST_SHARDS: Final = 16
-# Firestore: at most 500 writes per batch, and a request of at most 10 MiB ("Usage and limits").
-MAX_BATCH_WRITES: Final = 500
-MAX_BATCH_BYTES: Final = 8 * 1024 * 1024
 
 
 def document_id(repo: str, path: str) -> str:
@@ -54,7 +53,7 @@ class GitStore:
         self._documents = client.collection(names.documents)
         self._manifest = ShardedManifest(client, names.manifests, f"git:{repo}", MANIFEST_SHARDS)
         self._state = client.collection(names.git_state).document(docids.encode(repo))
-        self._lease = client.collection(names.locks).document(docids.encode(f"git:{repo}"))
+        self._lease = Lease(client, names.locks, f"git:{repo}")
 
     # --- state -------------------------------------------------------------------------------
     def load_state(self) -> RepoState:
@@ -98,34 +97,10 @@ class GitStore:
 
     # --- lease ---------------------------------------------------------------------------------
     def acquire_lease(self, owner: str, seconds: int) -> bool:
-        """Take the repository's sync lease unless another live run holds it."""
-        transaction = self._client.transaction()
-        lease = self._lease
-
-        @firestore.transactional
-        def take(txn: firestore.Transaction) -> bool:
-            held = lease.get(transaction=txn).to_dict()
-            now = datetime.now(UTC)
-            if held and held.get("owner") != owner and held["expires_at"] > now:
-                return False
-            txn.set(lease, {"owner": owner, "expires_at": now + timedelta(seconds=seconds)})
-            return True
-
-        with transient_errors_as_retryable("firestore"):
-            return bool(take(transaction))
+        return self._lease.acquire(owner, seconds)
 
     def release_lease(self, owner: str) -> None:
-        transaction = self._client.transaction()
-        lease = self._lease
-
-        @firestore.transactional
-        def drop(txn: firestore.Transaction) -> None:
-            held = lease.get(transaction=txn).to_dict()
-            if held and held.get("owner") == owner:
-                txn.delete(lease)
-
-        with transient_errors_as_retryable("firestore"):
-            drop(transaction)
+        self._lease.release(owner)
 
     # --- manifest ----------------------------------------------------------------------------
     def load_manifest(self) -> dict[str, Fingerprint]:
@@ -139,28 +114,10 @@ class GitStore:
     # --- documents -----------------------------------------------------------------------------
     def apply(self, writes: Sequence[DocumentWrite], deletes: Sequence[str]) -> None:
         """Write and delete documents in batches within Firestore's per-request limits."""
-        batch = self._client.batch()
-        count = 0
-        size = 0
+        batcher = Batcher(self._client)
         for write in writes:
-            if count and (count >= MAX_BATCH_WRITES or size + write.approx_bytes > MAX_BATCH_BYTES):
-                self._commit(batch)
-                batch, count, size = self._client.batch(), 0, 0
-            batch.set(
-                self._documents.document(document_id(self._repo, write.path)), dict(write.data)
-            )
-            count += 1
-            size += write.approx_bytes
+            ref = self._documents.document(document_id(self._repo, write.path))
+            batcher.set(ref, dict(write.data), write.approx_bytes)
         for path in deletes:
-            if count >= MAX_BATCH_WRITES:
-                self._commit(batch)
-                batch, count, size = self._client.batch(), 0, 0
-            batch.delete(self._documents.document(document_id(self._repo, path)))
-            count += 1
-        if count:
-            self._commit(batch)
-
-    @staticmethod
-    def _commit(batch: firestore.WriteBatch) -> None:
-        with transient_errors_as_retryable("firestore"):
-            batch.commit()
+            batcher.delete(self._documents.document(document_id(self._repo, path)))
+        batcher.flush()

@@ -24,6 +24,7 @@ from typing import Final
 
 from google.cloud import firestore
 
+from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.clients import transient_errors_as_retryable
 from lzsync.logic import docids
 
@@ -36,7 +37,15 @@ class ManifestShardFull(RuntimeError):
 
 
 class ShardedManifest:
-    def __init__(self, client: firestore.Client, collection: str, name: str, shards: int) -> None:
+    def __init__(
+        self,
+        client: firestore.Client,
+        collection: str,
+        name: str,
+        shards: int,
+        counts: OperationCounts | None = None,
+    ) -> None:
+        self._counts = counts or OperationCounts()
         self._client = client
         self._collection = client.collection(collection)
         self._name = name
@@ -54,6 +63,7 @@ class ShardedManifest:
         refs = [self._ref(shard) for shard in range(self._shards)]
         with transient_errors_as_retryable("firestore"):
             snapshots = list(self._client.get_all(refs))
+        self._counts.reads += len(refs)
         entries: dict[str, str] = {}
         for snapshot in snapshots:
             blob = (snapshot.to_dict() or {}).get("entries_zlib")
@@ -86,4 +96,5 @@ class ShardedManifest:
             )
         with transient_errors_as_retryable("firestore"):
             batch.commit()
+        self._counts.writes += len(shards)
         return len(shards)

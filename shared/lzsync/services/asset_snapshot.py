@@ -1,0 +1,285 @@
+"""Layer 3: converge ``resources`` to a complete picture of the estate, writing only changes.
+
+One run streams the source page by page. Each asset becomes its ``resources`` document and a
+content hash; the hash is compared with the manifest of what Firestore holds, and only new or
+changed documents are written, a page at a time (memory stays bounded by one page plus the
+manifest). Only a *complete* listing can show that an asset is gone: then the missing assets
+are deleted and recorded in ``activity`` — unless they are more than
+``LZSYNC_ASSET_MAX_DELETE_SHARE`` of the estate, which looks like a wrong scope or an empty
+answer rather than a real change, and stops the run for a human to look. A partial listing
+writes what it saw, deletes nothing and says so in ``sync_status/assets``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from lzsync.adapters.activity import ActivityFeed
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
+from lzsync.adapters.batches import OperationCounts
+from lzsync.adapters.resource_store import ResourceStore
+from lzsync.adapters.status import StatusBoard
+from lzsync.errors import InvalidPayload, SyncInProgress
+from lzsync.logic.asset_normalize import resource_document
+from lzsync.logic.circuit import CircuitPolicy
+from lzsync.logic.inventory import InventoryTally
+from lzsync.logs import audit, bound
+from lzsync.settings import Settings
+
+_log = logging.getLogger("lzsync.assets")
+_PROGRESS_EVERY_PAGES: Final = 10
+
+
+@dataclass
+class SnapshotOutcome:
+    outcome: str  # complete | partial | guarded | skipped_circuit_open
+    seen: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    pages: int = 0
+    read_time: str | None = None
+    error: str | None = None
+    would_delete: int = 0
+    duration_seconds: float = 0.0
+    inventory_hash: str | None = None
+    counts: OperationCounts = field(default_factory=OperationCounts)
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+class AssetSnapshotService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ResourceStore,
+        status: StatusBoard,
+        activity: ActivityFeed,
+        scope: str,
+        source_name: str,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._status = status
+        self._activity = activity
+        self._scope = scope
+        self._source_name = source_name
+        self._circuit = CircuitPolicy(
+            settings.circuit_failure_threshold, settings.circuit_open_seconds
+        )
+
+    def run(self, source: AssetSource) -> SnapshotOutcome:
+        with bound(layer="assets", scope=self._scope, source=self._source_name):
+            started = time.monotonic()
+            now = datetime.now(UTC)
+            state = self._store.load_state()
+            failures = int(state.get("consecutive_failures", 0))
+            if self._circuit.state(failures, state.get("last_failure_at"), now) == "open":
+                return self._skip_open_circuit(failures, now)
+            owner = uuid.uuid4().hex
+            if not self._store.lease.acquire(owner, self._settings.sync_lease_seconds):
+                raise SyncInProgress(f"assets:{self._scope}")
+            try:
+                outcome = self._snapshot(source, state)
+                outcome.duration_seconds = round(time.monotonic() - started, 3)
+                self._record(outcome, failures, now)
+            finally:
+                self._store.lease.release(owner)
+            return outcome
+
+    def _snapshot(self, source: AssetSource, state: dict[str, Any]) -> SnapshotOutcome:
+        outcome = SnapshotOutcome("complete", counts=self._store.counts)
+        manifest = self._store.load_manifest()
+        held_before = len(manifest)
+        unseen = set(manifest)
+        changed: list[str] = []
+        tally = InventoryTally()
+        try:
+            for page in source.pages():
+                outcome.pages += 1
+                outcome.read_time = page.read_time or outcome.read_time
+                if page.unreadable:
+                    # An unreadable entry may be any asset: none may be deleted on this evidence.
+                    outcome.invalid += page.unreadable
+                    outcome.outcome = "partial"
+                to_write = []
+                for raw in page.assets:
+                    try:
+                        document = resource_document(raw, source="snapshot")
+                    except InvalidPayload as error:
+                        outcome.invalid += 1
+                        _log.warning("asset skipped", extra={"error": str(error)})
+                        name = raw.get("name")
+                        if isinstance(name, str):
+                            unseen.discard(name)  # present, just unusable: keep what we hold
+                        else:
+                            outcome.outcome = "partial"
+                        continue
+                    name = document["name"]
+                    outcome.seen += 1
+                    unseen.discard(name)
+                    tally.add(document)
+                    held = manifest.get(name)
+                    if held == document["content_hash"]:
+                        outcome.unchanged += 1
+                        continue
+                    if held is None:
+                        outcome.created += 1
+                    else:
+                        outcome.updated += 1
+                    manifest[name] = document["content_hash"]
+                    changed.append(name)
+                    to_write.append(document)
+                self._store.write(to_write)
+                if outcome.pages % _PROGRESS_EVERY_PAGES == 0:
+                    _log.info(
+                        "snapshot progress",
+                        extra={
+                            "pages": outcome.pages,
+                            "seen": outcome.seen,
+                            "written": outcome.written,
+                        },
+                    )
+        except ListingIncomplete as error:
+            outcome.outcome = "partial"
+            outcome.error = str(error)
+        if outcome.outcome == "complete":
+            self._finish_complete(outcome, manifest, unseen, held_before, changed, tally, state)
+        self._store.save_manifest(manifest, changed)
+        return outcome
+
+    def _finish_complete(
+        self,
+        outcome: SnapshotOutcome,
+        manifest: dict[str, str],
+        unseen: set[str],
+        held_before: int,
+        changed: list[str],
+        tally: InventoryTally,
+        state: dict[str, Any],
+    ) -> None:
+        limit = self._settings.asset_max_delete_share * held_before
+        if unseen and len(unseen) > limit:
+            outcome.outcome = "guarded"
+            outcome.would_delete = len(unseen)
+            outcome.error = (
+                f"refusing to delete {len(unseen)} of {held_before} resources "
+                f"(more than {self._settings.asset_max_delete_share:.0%}): check the scope "
+                "and the API's answer, then raise LZSYNC_ASSET_MAX_DELETE_SHARE if intended"
+            )
+            return
+        if unseen:
+            gone = sorted(unseen)
+            self._record_deletions(gone)
+            self._store.delete(gone)
+            for name in gone:
+                del manifest[name]
+            changed.extend(gone)
+            outcome.deleted = len(gone)
+        inventory = tally.summary()
+        outcome.inventory_hash = inventory["summary_hash"]
+        if inventory["summary_hash"] != state.get("inventory_hash"):
+            self._store.save_inventory({**inventory, "read_time": outcome.read_time})
+
+    def _record_deletions(self, names: list[str]) -> None:
+        """One activity entry per deleted asset, up to a cap (reads ∝ deletions)."""
+        listed = names[: self._settings.asset_activity_max_entries]
+        for document in self._store.read(listed):
+            self._activity.record(
+                f"assets:deleted:{document['name']}:{document.get('content_hash')}",
+                {
+                    "layer": "assets",
+                    "kind": "deleted",
+                    "asset": document["name"],
+                    "asset_type": document.get("asset_type"),
+                    "project": document.get("project_id") or document.get("project"),
+                    "summary": f"{document.get('display_name')} no longer in the inventory",
+                    "source": "snapshot",
+                },
+            )
+            self._store.counts.writes += 1
+
+    def _record(self, outcome: SnapshotOutcome, failures: int, now: datetime) -> None:
+        complete = outcome.outcome == "complete"
+        if complete:
+            failures = 0
+        elif outcome.outcome == "partial":
+            failures += 1
+        threshold = self._settings.circuit_failure_threshold
+        state = "ok" if complete else ("failing" if failures >= threshold else "degraded")
+        state_fields: dict[str, Any] = {"consecutive_failures": failures}
+        if complete:
+            state_fields.update(
+                last_success=now, last_failure_at=None, inventory_hash=outcome.inventory_hash
+            )
+        elif outcome.outcome == "partial":
+            state_fields["last_failure_at"] = now
+        fields: dict[str, Any] = {
+            "state": state,
+            "last_attempt": now,
+            "last_outcome": outcome.outcome,
+            "scope": self._scope,
+            "source": self._source_name,
+            "read_time": outcome.read_time,
+            "counts": {
+                "seen": outcome.seen,
+                "written": outcome.written,
+                "created": outcome.created,
+                "updated": outcome.updated,
+                "deleted": outcome.deleted,
+                "unchanged": outcome.unchanged,
+                "invalid": outcome.invalid,
+            },
+            "pages": outcome.pages,
+            "duration_seconds": outcome.duration_seconds,
+            "partial": outcome.outcome == "partial",
+            "guard": {
+                "tripped": outcome.outcome == "guarded",
+                "would_delete": outcome.would_delete,
+            },
+            "last_error": ({"message": outcome.error, "at": now} if outcome.error else None),
+            "circuit": {
+                "state": "open" if failures >= threshold else "closed",
+                "consecutive_failures": failures,
+            },
+            "expected_interval_seconds": self._settings.asset_expected_interval_seconds,
+        }
+        if complete:
+            fields["last_success"] = now
+        self._store.save_state(state_fields)
+        outcome.counts.writes += 1  # the status write below
+        fields["firestore_ops"] = {"reads": outcome.counts.reads, "writes": outcome.counts.writes}
+        self._status.update("assets", fields, increments={f"runs_{outcome.outcome}": 1})
+        audit(
+            "asset_snapshot",
+            outcome=outcome.outcome,
+            scope=self._scope,
+            seen=outcome.seen,
+            written=outcome.written,
+            deleted=outcome.deleted,
+            firestore_reads=outcome.counts.reads,
+            firestore_writes=outcome.counts.writes,
+        )
+
+    def _skip_open_circuit(self, failures: int, now: datetime) -> SnapshotOutcome:
+        self._status.update(
+            "assets",
+            {
+                "state": "failing",
+                "last_attempt": now,
+                "last_outcome": "skipped_circuit_open",
+                "circuit": {"state": "open", "consecutive_failures": failures},
+            },
+            increments={"runs_skipped": 1},
+        )
+        audit("asset_snapshot", outcome="skipped_circuit_open", scope=self._scope)
+        return SnapshotOutcome("skipped_circuit_open", counts=self._store.counts)
