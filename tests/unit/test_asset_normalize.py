@@ -57,7 +57,9 @@ def test_camel_and_snake_spellings_of_one_asset_hash_the_same():
         "update_time": "2025-01-01T00:00:00Z",
         "resource": {"data": {"name": "b1", "location": "EU"}},
     }
-    assert resource_document(camel, source="snapshot") == resource_document(snake, source="snapshot")
+    assert resource_document(camel, source="snapshot") == resource_document(
+        snake, source="snapshot"
+    )
 
 
 def test_any_portal_visible_change_changes_the_hash():

@@ -147,6 +147,19 @@ def dig(data: Any, path: str) -> Any:
     return current
 
 
+def _whole_numbers(value: Any) -> Any:
+    """Integral floats as ints, recursively. ``resource.data`` is a protobuf Struct in the API,
+    where every number is a double: a listing says ``3.0`` where an export says ``3``, and the
+    two must hash alike."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    return value
+
+
 def summarize(asset_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The compact subset for this type; fields absent from ``data`` are left out, and a
     malformed field (a transform failing on an unexpected shape) is left out too."""
@@ -160,5 +173,5 @@ def summarize(asset_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
         except (AttributeError, TypeError, ValueError):
             continue
         if summarized is not None:
-            summary[name] = summarized
+            summary[name] = _whole_numbers(summarized)
     return summary

@@ -88,6 +88,9 @@ class AssetSnapshotService:
             owner = uuid.uuid4().hex
             if not self._store.lease.acquire(owner, self._settings.sync_lease_seconds):
                 raise SyncInProgress(f"assets:{self._scope}")
+            # A lease costs a read and a write to take and the same to drop.
+            self._store.counts.reads += 2
+            self._store.counts.writes += 2
             try:
                 outcome = self._snapshot(source, state)
                 outcome.duration_seconds = round(time.monotonic() - started, 3)

@@ -1,0 +1,105 @@
+"""The HTTP shape of the asset snapshot: Cloud Scheduler calls it every 5 minutes.
+
+Cloud Scheduler's HTTP target (with an OIDC token; the function is not public) is used rather
+than Pub/Sub because the answer is the outcome: Scheduler records non-2xx as a failed run, which
+is what monitoring should see. Answers: 200 complete (or skipped while the circuit is open),
+409 another snapshot of the scope is running or the mass-deletion guard stopped the run,
+503 partial listing (nothing deleted; retried at the next schedule), 500 misconfiguration.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from functools import lru_cache
+from typing import Any
+
+import flask
+
+from lzsync.adapters.activity import ActivityFeed
+from lzsync.adapters.asset_sources import (
+    AssetSource,
+    ExportSource,
+    ListingSource,
+    listing_client,
+)
+from lzsync.adapters.batches import OperationCounts
+from lzsync.adapters.clients import firestore_client, project_id
+from lzsync.adapters.resource_store import ResourceStore
+from lzsync.adapters.status import StatusBoard
+from lzsync.collection_names import Collections
+from lzsync.errors import ConfigError, SyncInProgress
+from lzsync.logic.rate_limit import RequestPacer
+from lzsync.logs import bound, configure
+from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
+from lzsync.settings import Settings, load_settings
+
+_log = logging.getLogger("lzsync.assets")
+_STATUS_BY_OUTCOME = {"complete": 200, "skipped_circuit_open": 200, "guarded": 409, "partial": 503}
+
+
+def build_source(settings: Settings, scope: str) -> tuple[AssetSource, str]:
+    if settings.asset_export_uri:
+        return ExportSource(settings.asset_export_uri, settings.asset_page_size), "export"
+    source = ListingSource(
+        client=_listing_client(settings.asset_api_endpoint),
+        scope=scope,
+        asset_types=settings.asset_types,
+        page_size=settings.asset_page_size,
+        pacer=RequestPacer(settings.asset_requests_per_minute),
+        retry_schedule_seconds=settings.asset_retry_schedule_seconds,
+    )
+    return source, "listing"
+
+
+@lru_cache(maxsize=2)
+def _listing_client(endpoint: str | None) -> Any:
+    return listing_client(endpoint)
+
+
+def run_snapshot(settings: Settings) -> SnapshotOutcome:
+    """One snapshot run with the deployment's settings (also used by the CLI and the demo)."""
+    scope = settings.asset_scope
+    if not scope:
+        raise ConfigError("LZSYNC_ASSET_SCOPE is not set", setting="LZSYNC_ASSET_SCOPE")
+    client = firestore_client(project_id(settings))
+    names = Collections(settings.collection_prefix)
+    counts = OperationCounts()
+    store = ResourceStore(client, names, scope, settings.asset_manifest_shards, counts)
+    source, source_name = build_source(settings, scope)
+    service = AssetSnapshotService(
+        settings,
+        store,
+        StatusBoard(client, names.sync_status),
+        ActivityFeed(client, names.activity, settings.activity_ttl_days),
+        scope,
+        source_name,
+    )
+    return service.run(source)
+
+
+@lru_cache(maxsize=1)
+def _settings() -> Settings:
+    settings = load_settings()
+    configure(settings.log_level)
+    return settings
+
+
+def handle(request: flask.Request) -> flask.Response:
+    with bound(function="asset_snapshot"):
+        try:
+            outcome = run_snapshot(_settings())
+        except ConfigError as error:
+            _log.error("asset snapshot misconfigured", extra={"error": str(error)})
+            return _reply(500, {"status": "misconfigured", "error": str(error)})
+        except SyncInProgress as error:
+            return _reply(409, {"status": "busy", "error": str(error)})
+        body = asdict(outcome)
+        body["status"] = outcome.outcome
+        return _reply(_STATUS_BY_OUTCOME.get(outcome.outcome, 500), body)
+
+
+def _reply(status: int, body: dict[str, Any]) -> flask.Response:
+    reply = flask.jsonify(body)
+    reply.status_code = status
+    return reply
