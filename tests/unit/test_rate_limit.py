@@ -21,7 +21,7 @@ def test_requests_are_spaced_to_the_quota():
     for _ in range(4):
         pacer.wait()
 
-    assert clock.slept == [0.6, 0.6, 0.6]
+    assert [round(s, 6) for s in clock.slept] == [0.6, 0.6, 0.6]
 
 
 def test_time_spent_elsewhere_counts_towards_the_spacing():
