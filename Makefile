@@ -30,6 +30,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python -m bench.git_webhook
+	$(BIN)/python -m bench.asset_snapshot
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
