@@ -508,6 +508,35 @@ class Simulator:
             cache = _SKELETONS[self.seed] = self._skeleton()
         return cache
 
+    def changes(self, before: int, after: int) -> Iterator[dict[str, Any]]:
+        """What moved between two versions, as Cloud Asset Inventory feed messages
+        (``TemporalAsset`` JSON: ``asset``, ``priorAsset``, ``priorAssetState``, ``window``,
+        ``deleted``), for the real-time layer."""
+        window = {"startTime": (_EPOCH + _STEP * after).isoformat().replace("+00:00", "Z")}
+        for index in range(self.slots(after)):
+            old = self.asset_at(index, before) if index < self.slots(before) else None
+            new = self.asset_at(index, after)
+            if old == new:
+                continue
+            if new is None:
+                assert old is not None
+                yield {
+                    "asset": {**old, "updateTime": window["startTime"]},
+                    "priorAsset": old,
+                    "priorAssetState": "PRESENT",
+                    "window": window,
+                    "deleted": True,
+                }
+            elif old is None:
+                yield {"asset": new, "priorAssetState": "DOES_NOT_EXIST", "window": window}
+            else:
+                yield {
+                    "asset": new,
+                    "priorAsset": old,
+                    "priorAssetState": "PRESENT",
+                    "window": window,
+                }
+
     def assets(self, version: int = 0) -> Iterator[dict[str, Any]]:
         """Every asset as of ``version``, in index order, generated one at a time."""
         for index in range(self.slots(version)):

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from lzsync.errors import InvalidPayload
 from lzsync.logic.asset_summary import last_segment, summarize
-from lzsync.logic.asset_types import canonical_type
+from lzsync.logic.asset_types import PROJECT, canonical_type
 
 CONTENT_HASH_HEX: Final = 16
 _STATE_FIELDS: Final = ("status", "state", "lifecycleState")
@@ -83,7 +83,8 @@ def resource_document(asset: Any, *, source: str) -> dict[str, Any]:
         "asset_type": asset_type,
         "display_name": str(display) if display is not None else last_segment(name),
         "project": next((a for a in ancestors if a.startswith("projects/")), None),
-        "project_id": _project_id(name),
+        # A project's own name holds its number; its id is in the data.
+        "project_id": data.get("projectId") if asset_type == PROJECT else _project_id(name),
         "ancestry": ancestors,
         "folders": [a for a in ancestors if a.startswith("folders/")],
         "organization": next((a for a in ancestors if a.startswith("organizations/")), None),
