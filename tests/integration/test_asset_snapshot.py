@@ -8,6 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from functions_framework import create_app
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.activity import ActivityFeed
@@ -18,6 +21,7 @@ from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
 from lzsync.devtools.asset_server import AssetServer
 from lzsync.devtools.landing_zone import project_root
+from lzsync.devtools.object_server import ObjectServer
 from lzsync.devtools.simulator import Simulator
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.rate_limit import RequestPacer
@@ -332,3 +336,40 @@ def test_the_function_answers_with_the_outcome(monkeypatch, db, server, simulato
     finally:
         load_settings.cache_clear()
         asset_snapshot_http._settings.cache_clear()
+
+
+@pytest.fixture
+def bucket_client():
+    """A real Cloud Storage client aimed at the local object server."""
+    objects = ObjectServer().start()
+    client = storage.Client(
+        project=PROJECT_ID,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=objects.endpoint),
+    )
+    yield objects, client
+    objects.stop()
+
+
+def test_an_export_in_cloud_storage_is_read_through_the_storage_client(
+    db, simulator, bucket_client
+):
+    objects, client = bucket_client
+    body = "".join(json.dumps(asset) + "\n" for asset in simulator.assets())
+    objects.objects[("lz-exports", "org/assets.ndjson")] = body.encode()
+    source = ExportSource("gs://lz-exports/org/assets.ndjson", storage_client=client)
+
+    outcome = run_service(db, settings(), source, simulator.organization, "export")
+
+    assert outcome.outcome == "complete"
+    assert stored_estate(db) == expected_estate(simulator)
+
+
+def test_a_missing_export_object_is_a_partial_run_not_a_crash(db, simulator, bucket_client):
+    _objects, client = bucket_client
+    source = ExportSource("gs://lz-exports/missing.ndjson", storage_client=client)
+
+    outcome = run_service(db, settings(), source, simulator.organization, "export")
+
+    assert outcome.outcome == "partial"
+    assert "missing.ndjson" in outcome.error
