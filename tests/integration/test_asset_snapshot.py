@@ -13,12 +13,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import ExportSource, ListingSource, listing_client
-from lzsync.adapters.batches import OperationCounts
-from lzsync.adapters.resource_store import ResourceStore
-from lzsync.adapters.status import StatusBoard
-from lzsync.collection_names import Collections
 from lzsync.devtools.asset_server import AssetServer
 from lzsync.devtools.landing_zone import project_root
 from lzsync.devtools.object_server import ObjectServer
@@ -26,7 +21,7 @@ from lzsync.devtools.simulator import Simulator
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.rate_limit import RequestPacer
 from lzsync.services import asset_snapshot_http
-from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
+from lzsync.services.asset_snapshot import SnapshotOutcome
 from lzsync.settings import Settings, load_settings
 from tests.conftest import PROJECT_ID
 from tests.helpers import FORMATS_DIR
@@ -73,17 +68,7 @@ def snapshot(db, server: AssetServer, simulator: Simulator, **overrides) -> Snap
 
 
 def run_service(db, config, source, scope, source_name) -> SnapshotOutcome:
-    names = Collections()
-    store = ResourceStore(db, names, scope, config.asset_manifest_shards, OperationCounts())
-    service = AssetSnapshotService(
-        config,
-        store,
-        StatusBoard(db, names.sync_status),
-        ActivityFeed(db, names.activity, config.activity_ttl_days),
-        scope,
-        source_name,
-    )
-    return service.run(source)
+    return asset_snapshot_http.snapshot_service(config, db, scope, source_name).run(source)
 
 
 def expected_estate(simulator: Simulator, version: int = 0) -> dict[str, str]:

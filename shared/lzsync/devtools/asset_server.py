@@ -20,11 +20,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from lzsync.devtools.emulators import LOOPBACK
+from lzsync.devtools.http_server import BackgroundServer
 from lzsync.devtools.simulator import Simulator
 
 MAX_PAGE_SIZE: Final = 1000  # ListAssets' documented maximum
@@ -41,7 +41,7 @@ _STATUS_NAMES: Final = {
 AssetFilter = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
-class AssetServer:
+class AssetServer(BackgroundServer):
     """Serves one simulated estate on a loopback port; faults and version are adjustable."""
 
     def __init__(self, simulator: Simulator, version: int = 0, port: int = 0) -> None:
@@ -52,20 +52,11 @@ class AssetServer:
         self.delays: dict[int, float] = {}  # page → seconds
         self.rewrite: AssetFilter | None = None  # lets a test corrupt or rename assets
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((LOOPBACK, port), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        super().__init__(self._handler(), port)
 
     def start(self) -> AssetServer:
-        self._thread.start()
+        self.start_serving()
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _page(self, version: int, page: int, size: int, types: set[str]) -> dict[str, Any]:
         slots = self.simulator.slots(version)

@@ -9,34 +9,24 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from lzsync.devtools.emulators import LOOPBACK
+from lzsync.devtools.http_server import BackgroundServer
 
 _OBJECT_PATH = re.compile(r"^(/download)?/storage/v1/b/([^/]+)/o/(.+)$")
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
 
-class ObjectServer:
+class ObjectServer(BackgroundServer):
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        super().__init__(self._handler())
 
     def start(self) -> ObjectServer:
-        self._thread.start()
+        self.start_serving()
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 import flask
+from google.cloud import firestore
 
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import (
@@ -62,12 +63,18 @@ def run_snapshot(settings: Settings) -> SnapshotOutcome:
     scope = settings.asset_scope
     if not scope:
         raise ConfigError("LZSYNC_ASSET_SCOPE is not set", setting="LZSYNC_ASSET_SCOPE")
-    client = firestore_client(project_id(settings))
-    names = Collections(settings.collection_prefix)
-    counts = OperationCounts()
-    store = ResourceStore(client, names, scope, settings.asset_manifest_shards, counts)
     source, source_name = build_source(settings, scope)
-    service = AssetSnapshotService(
+    client = firestore_client(project_id(settings))
+    return snapshot_service(settings, client, scope, source_name).run(source)
+
+
+def snapshot_service(
+    settings: Settings, client: firestore.Client, scope: str, source_name: str
+) -> AssetSnapshotService:
+    """The snapshot service with its Firestore adapters, for one scope."""
+    names = Collections(settings.collection_prefix)
+    store = ResourceStore(client, names, scope, settings.asset_manifest_shards, OperationCounts())
+    return AssetSnapshotService(
         settings,
         store,
         StatusBoard(client, names.sync_status),
@@ -75,7 +82,6 @@ def run_snapshot(settings: Settings) -> SnapshotOutcome:
         scope,
         source_name,
     )
-    return service.run(source)
 
 
 @lru_cache(maxsize=1)
