@@ -24,7 +24,7 @@ from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
 from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.resource_store import ResourceStore
 from lzsync.adapters.status import StatusBoard
-from lzsync.errors import InvalidPayload, SyncInProgress
+from lzsync.errors import InvalidPayload, RetryableError, SyncInProgress
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.circuit import CircuitPolicy
 from lzsync.logic.inventory import InventoryTally
@@ -92,7 +92,15 @@ class AssetSnapshotService:
             self._store.counts.reads += 2
             self._store.counts.writes += 2
             try:
-                outcome = self._snapshot(source, state)
+                try:
+                    outcome = self._snapshot(source, state)
+                except RetryableError as error:
+                    # Firestore failed mid-run: what was written stays (the manifest, not saved,
+                    # makes the next run rewrite it); nothing was deleted.
+                    _log.error("snapshot interrupted", extra={"error": str(error)})
+                    outcome = SnapshotOutcome(
+                        "partial", error=str(error), counts=self._store.counts
+                    )
                 outcome.duration_seconds = round(time.monotonic() - started, 3)
                 self._record(outcome, failures, now)
             finally:

@@ -29,7 +29,7 @@ from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.resource_store import ResourceStore
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
-from lzsync.errors import ConfigError, SyncInProgress
+from lzsync.errors import ConfigError, RetryableError, SyncInProgress
 from lzsync.logic.rate_limit import RequestPacer
 from lzsync.logs import bound, configure
 from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
@@ -100,6 +100,10 @@ def handle(request: flask.Request) -> flask.Response:
             return _reply(500, {"status": "misconfigured", "error": str(error)})
         except SyncInProgress as error:
             return _reply(409, {"status": "busy", "error": str(error)})
+        except RetryableError as error:
+            # Firestore unreachable before the run could even record its state.
+            _log.error("asset snapshot failed", extra={"error": str(error)})
+            return _reply(503, {"status": "failed", "error": str(error)})
         body = asdict(outcome)
         body["status"] = outcome.outcome
         return _reply(_STATUS_BY_OUTCOME.get(outcome.outcome, 500), body)
