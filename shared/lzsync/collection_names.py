@@ -43,6 +43,10 @@ class Collections:
         return self._named("_asset_state")
 
     @property
+    def tombstones(self) -> str:
+        return self._named("_tombstones")
+
+    @property
     def deliveries(self) -> str:
         return self._named("_deliveries")
 

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     asset_max_delete_share: float = Field(default=0.2, ge=0, le=1)
     asset_activity_max_entries: int = Field(default=500, ge=0)
     asset_expected_interval_seconds: int = Field(default=300, gt=0)
+    # --- layer 4: real-time events ---
+    events_tombstone_ttl_seconds: int = Field(default=24 * HOUR_SECONDS, gt=0)
+    events_status_flush_seconds: float = Field(default=5.0, ge=0)
+    events_lag_window_seconds: int = Field(default=300, gt=0)
+    events_expected_interval_seconds: int = Field(default=HOUR_SECONDS, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def resolved_project_id(self, detected: str | None = None) -> str:
