@@ -51,7 +51,7 @@ events = st.lists(
 @given(events=events, order=st.randoms(use_true_random=False), copies=st.integers(1, 3))
 def test_any_order_and_duplication_ends_where_time_order_ends(events, order, copies):
     # One event per time (a version begins once); duplicates are delivered `copies` times.
-    unique = {time: deleted for time, deleted in events}
+    unique = dict(events)
     in_time_order = sorted(unique.items())
     shuffled = [item for item in in_time_order for _ in range(copies)]
     order.shuffle(shuffled)
