@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from functions_framework import create_app
@@ -14,12 +15,16 @@ from google.cloud import storage
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.asset_sources import ExportSource, ListingSource, listing_client
+from lzsync.adapters.event_store import EventStore
+from lzsync.adapters.resource_store import resource_id
+from lzsync.collection_names import Collections
 from lzsync.devtools.asset_server import AssetServer
 from lzsync.devtools.landing_zone import project_root
 from lzsync.devtools.object_server import ObjectServer
 from lzsync.devtools.simulator import Simulator
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.rate_limit import RequestPacer
+from lzsync.model.feed import parse_feed_message
 from lzsync.services import asset_snapshot_http
 from lzsync.services.asset_snapshot import SnapshotOutcome
 from lzsync.settings import Settings, load_settings
@@ -117,8 +122,9 @@ def test_an_unchanged_rerun_reads_the_manifest_and_writes_a_handful(db, server, 
 
     assert (outcome.written, outcome.deleted, outcome.unchanged) == (0, 0, SIZE)
     assert update_times(db) == before
-    # state + manifest shards + lease; nothing per asset.
-    assert outcome.counts.reads <= SHARDS + 4
+    # state, manifest shards, lease, and three small queries for real-time changes and
+    # tombstones (a query costs a read even when empty); nothing per asset.
+    assert outcome.counts.reads <= SHARDS + 7
     # lease (2) + state + status; no resource, manifest or inventory write.
     assert outcome.counts.writes <= 5
 
@@ -358,3 +364,66 @@ def test_a_missing_export_object_is_a_partial_run_not_a_crash(db, simulator, buc
 
     assert outcome.outcome == "partial"
     assert "missing.ndjson" in outcome.error
+
+
+def apply_event(db, asset: dict, start: datetime, deleted: bool = False) -> None:
+    change = parse_feed_message(
+        json.dumps(
+            {"asset": asset, "window": {"startTime": start.isoformat()}, "deleted": deleted}
+        ).encode()
+    )
+    document = None if deleted else resource_document(asset, source="event")
+    EventStore(db, Collections(), 3600, 1).apply(change, document)
+
+
+def test_a_listing_never_overwrites_a_newer_real_time_change(db, server, simulator):
+    snapshot(db, server, simulator)
+    victim = next(a for a in simulator.assets() if "instances" in a["name"])
+    listed_at = datetime(2026, 3, 1, tzinfo=UTC)
+    event_at = datetime.now(UTC)
+    listed = {**victim, "updateTime": listed_at.isoformat()}
+    listed["resource"] = {
+        **victim["resource"],
+        "data": {**victim["resource"]["data"], "status": "STOPPING"},
+    }
+    newer = {**victim, "updateTime": event_at.isoformat()}
+    newer["resource"] = {
+        **victim["resource"],
+        "data": {**victim["resource"]["data"], "status": "TERMINATED"},
+    }
+    apply_event(db, newer, event_at)
+    server.rewrite = lambda asset: listed if asset["name"] == victim["name"] else asset
+
+    outcome = snapshot(db, server, simulator)
+
+    assert outcome.superseded == 1
+    stored = db.collection("resources").document(resource_id(victim["name"])).get().to_dict()
+    assert stored["state"] == "TERMINATED"
+
+
+def test_an_asset_created_by_an_event_during_the_listing_is_not_deleted(db, server, simulator):
+    snapshot(db, server, simulator)
+    newcomer = {**next(simulator.assets()), "name": "//storage.googleapis.com/created-just-now"}
+    apply_event(db, newcomer, datetime.now(UTC))
+
+    outcome = snapshot(db, server, simulator)
+
+    assert outcome.deleted == 0
+    assert db.collection("resources").document(resource_id(newcomer["name"])).get().exists
+
+
+def test_a_stale_listing_does_not_bring_back_an_asset_an_event_deleted(db, server, simulator):
+    snapshot(db, server, simulator)
+    victim = next(a for a in simulator.assets() if "buckets" in a["name"] or "storage" in a["name"])
+    apply_event(db, victim, datetime.now(UTC), deleted=True)
+    changed = {**victim, "updateTime": "2026-03-01T00:00:00Z"}
+    changed["resource"] = {
+        **victim["resource"],
+        "data": {**victim["resource"]["data"], "labels": {"x": "1"}},
+    }
+    server.rewrite = lambda asset: changed if asset["name"] == victim["name"] else asset
+
+    outcome = snapshot(db, server, simulator)
+
+    assert outcome.superseded == 1
+    assert not db.collection("resources").document(resource_id(victim["name"])).get().exists

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.batches import Batcher, OperationCounts
 from lzsync.adapters.clients import transient_errors_as_retryable
@@ -41,6 +42,7 @@ class ResourceStore:
         self._client = client
         self.counts = counts
         self._resources = client.collection(names.resources)
+        self._tombstones = client.collection(names.tombstones)
         self._inventory = client.collection(names.inventory).document(INVENTORY_DOCUMENT)
         self._state = client.collection(names.asset_state).document(docids.encode(scope))
         self._manifest = ShardedManifest(client, names.manifests, f"assets:{scope}", shards, counts)
@@ -91,6 +93,24 @@ class ResourceStore:
             for snapshot in snapshots:
                 if snapshot.exists:
                     yield snapshot.to_dict() or {}
+
+    # --- what the real-time layer wrote -------------------------------------------------------
+    def event_times_since(self, since: datetime) -> dict[str, datetime]:
+        """Assets the real-time layer changed at or after ``since`` (reads ∝ those changes)."""
+        query = self._resources.where(filter=FieldFilter("event_time", ">=", since)).select(
+            ["name", "event_time"]
+        )
+        with transient_errors_as_retryable("firestore"):
+            snapshots = list(query.stream())
+        self.counts.reads += max(1, len(snapshots))  # a query costs at least one read
+        return {snap.get("name"): snap.get("event_time") for snap in snapshots}
+
+    def tombstone_times(self) -> dict[str, datetime]:
+        """Recent deletions seen by the real-time layer (tombstones expire by TTL: few)."""
+        with transient_errors_as_retryable("firestore"):
+            snapshots = list(self._tombstones.select(["name", "deleted_at"]).stream())
+        self.counts.reads += max(1, len(snapshots))
+        return {snap.get("name"): snap.get("deleted_at") for snap in snapshots}
 
     # --- inventory -----------------------------------------------------------------------------
     def save_inventory(self, inventory: Mapping[str, Any]) -> None:

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from lzsync.adapters.activity import ActivityFeed
@@ -29,10 +29,49 @@ from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.circuit import CircuitPolicy
 from lzsync.logic.inventory import InventoryTally
 from lzsync.logs import audit, bound
+from lzsync.model.feed import parse_timestamp
 from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.assets")
 _PROGRESS_EVERY_PAGES: Final = 10
+# A listing's view of an asset can trail the real-time layer by the feed's delivery lag.
+_EVENT_LAG_MARGIN: Final = timedelta(minutes=10)
+
+
+class _NewerChanges:
+    """What the real-time layer wrote that a listing must not overwrite: event-written versions
+    and tombstones newer than the listed version. Refreshed before each page's write with only
+    what changed since the last look, so reads stay ∝ real-time changes."""
+
+    def __init__(self, store: ResourceStore, since: datetime) -> None:
+        self._store = store
+        self._checked = since
+        self._times: dict[str, datetime] = store.event_times_since(since)
+        for name, deleted_at in store.tombstone_times().items():
+            self._note(name, deleted_at)
+
+    def _note(self, name: str, changed_at: datetime) -> None:
+        if name not in self._times or changed_at > self._times[name]:
+            self._times[name] = changed_at
+
+    def refresh(self) -> None:
+        now = datetime.now(UTC)
+        for name, changed_at in self._store.event_times_since(self._checked).items():
+            self._note(name, changed_at)
+        self._checked = now - timedelta(seconds=1)
+
+    def supersedes(self, document: dict[str, Any]) -> bool:
+        held = self._times.get(document["name"])
+        if held is None:
+            return False
+        try:
+            listed = parse_timestamp(document.get("update_time"), "update_time")
+        except InvalidPayload:
+            return True  # no version time in the listing: the event's version is the known one
+        return held > listed
+
+    def touched_since(self, since: datetime) -> set[str]:
+        return {name for name, changed_at in self._times.items() if changed_at >= since}
 
 
 @dataclass
@@ -50,6 +89,8 @@ class SnapshotOutcome:
     would_delete: int = 0
     duration_seconds: float = 0.0
     inventory_hash: str | None = None
+    # Changed in the listing but already newer in Firestore (the real-time layer got there).
+    superseded: int = 0
     counts: OperationCounts = field(default_factory=OperationCounts)
 
     @property
@@ -109,6 +150,8 @@ class AssetSnapshotService:
 
     def _snapshot(self, source: AssetSource, state: dict[str, Any]) -> SnapshotOutcome:
         outcome = SnapshotOutcome("complete", counts=self._store.counts)
+        listing_started = datetime.now(UTC)
+        newer = _NewerChanges(self._store, listing_started - _EVENT_LAG_MARGIN)
         manifest = self._store.load_manifest()
         held_before = len(manifest)
         unseen = set(manifest)
@@ -150,7 +193,11 @@ class AssetSnapshotService:
                     manifest[name] = document["content_hash"]
                     changed.append(name)
                     to_write.append(document)
-                self._store.write(to_write)
+                if to_write:
+                    newer.refresh()
+                kept = [doc for doc in to_write if not newer.supersedes(doc)]
+                outcome.superseded += len(to_write) - len(kept)
+                self._store.write(kept)
                 if outcome.pages % _PROGRESS_EVERY_PAGES == 0:
                     _log.info(
                         "snapshot progress",
@@ -164,6 +211,10 @@ class AssetSnapshotService:
             outcome.outcome = "partial"
             outcome.error = str(error)
         if outcome.outcome == "complete":
+            # Assets the real-time layer created or changed since the listing began exist
+            # even if the listing missed them.
+            newer.refresh()
+            unseen -= newer.touched_since(listing_started - _EVENT_LAG_MARGIN)
             self._finish_complete(outcome, manifest, unseen, held_before, changed, tally, state)
         self._store.save_manifest(manifest, changed)
         return outcome
@@ -249,6 +300,7 @@ class AssetSnapshotService:
                 "deleted": outcome.deleted,
                 "unchanged": outcome.unchanged,
                 "invalid": outcome.invalid,
+                "superseded": outcome.superseded,
             },
             "pages": outcome.pages,
             "duration_seconds": outcome.duration_seconds,
