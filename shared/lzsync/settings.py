@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     asset_activity_max_entries: int = Field(default=500, ge=0)
     asset_expected_interval_seconds: int = Field(default=300, gt=0)
     # --- layer 4: real-time events ---
+    events_topic: str = Field(default="asset-changes", min_length=3)
     events_tombstone_ttl_seconds: int = Field(default=24 * HOUR_SECONDS, gt=0)
     events_status_flush_seconds: float = Field(default=5.0, ge=0)
     events_lag_window_seconds: int = Field(default=300, gt=0)

@@ -107,7 +107,9 @@ class AssetSnapshotService:
         activity: ActivityFeed,
         scope: str,
         source_name: str,
+        force: bool = False,
     ) -> None:
+        self._force = force
         self._settings = settings
         self._store = store
         self._status = status
@@ -183,7 +185,7 @@ class AssetSnapshotService:
                     unseen.discard(name)
                     tally.add(document)
                     held = manifest.get(name)
-                    if held == document["content_hash"]:
+                    if held == document["content_hash"] and not self._force:
                         outcome.unchanged += 1
                         continue
                     if held is None:

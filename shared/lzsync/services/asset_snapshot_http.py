@@ -58,18 +58,25 @@ def _listing_client(endpoint: str | None) -> Any:
     return listing_client(endpoint)
 
 
-def run_snapshot(settings: Settings) -> SnapshotOutcome:
-    """One snapshot run with the deployment's settings (also used by the CLI and the demo)."""
+def run_snapshot(settings: Settings, *, force: bool = False) -> SnapshotOutcome:
+    """One snapshot run with the deployment's settings (also used by the CLI and the demo).
+    ``force`` rewrites every listed asset, repairing documents that drifted from the
+    manifest (after an outage or a manual edit)."""
     scope = settings.asset_scope
     if not scope:
         raise ConfigError("LZSYNC_ASSET_SCOPE is not set", setting="LZSYNC_ASSET_SCOPE")
     source, source_name = build_source(settings, scope)
     client = firestore_client(project_id(settings))
-    return snapshot_service(settings, client, scope, source_name).run(source)
+    return snapshot_service(settings, client, scope, source_name, force=force).run(source)
 
 
 def snapshot_service(
-    settings: Settings, client: firestore.Client, scope: str, source_name: str
+    settings: Settings,
+    client: firestore.Client,
+    scope: str,
+    source_name: str,
+    *,
+    force: bool = False,
 ) -> AssetSnapshotService:
     """The snapshot service with its Firestore adapters, for one scope."""
     names = Collections(settings.collection_prefix)
@@ -81,6 +88,7 @@ def snapshot_service(
         ActivityFeed(client, names.activity, settings.activity_ttl_days),
         scope,
         source_name,
+        force=force,
     )
 
 

@@ -1,0 +1,173 @@
+"""``lzsync``: the operator's command line.
+
+    lzsync status                               every layer's sync_status, one line each
+    lzsync dead-letters list [--layer L] [--all]
+    lzsync dead-letters show ID
+    lzsync dead-letters replay [--layer L] [--id ID] [--dry-run]
+    lzsync dead-letters drain SUBSCRIPTION --to-topic TOPIC
+    lzsync resync                               a forced full asset snapshot (repairs drift)
+
+It reads the same ``LZSYNC_*`` settings as the functions (and the emulator variables when they
+are set). Replays publish each message exactly as it was first delivered to the topic of its
+layer (git: ``LZSYNC_SYNC_TOPIC``, events: ``LZSYNC_EVENTS_TOPIC``) and mark it replayed, so a
+second replay does not send it twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+from lzsync.adapters.clients import firestore_client, project_id, publisher_client
+from lzsync.adapters.dead_letter_replay import DeadLetterArchive, drain_subscription, publish_raw
+from lzsync.collection_names import Collections
+from lzsync.errors import LzsyncError
+from lzsync.services.asset_snapshot_http import run_snapshot
+from lzsync.settings import Settings
+
+_LAYERS = ("webhook", "git", "assets", "events", "history")
+
+
+def _topic_for(settings: Settings, layer: str) -> str:
+    topics = {"git": settings.sync_topic, "events": settings.events_topic}
+    if layer not in topics:
+        raise LzsyncError(f"no topic to replay {layer!r} dead letters to")
+    return topics[layer]
+
+
+def _status(settings: Settings, out: TextIO) -> int:
+    client = firestore_client(project_id(settings))
+    collection = client.collection(Collections(settings.collection_prefix).sync_status)
+    for layer in _LAYERS:
+        data = collection.document(layer).get().to_dict()
+        if data is None:
+            print(f"{layer:<8} never ran", file=out)
+            continue
+        last_error = data.get("last_error")
+        error = last_error.get("message", "") if isinstance(last_error, dict) else ""
+        print(
+            f"{layer:<8} {data.get('state', '?'):<9} last success {data.get('last_success')}"
+            + (f"  error: {error}" if error else ""),
+            file=out,
+        )
+    return 0
+
+
+def _dead_letters(settings: Settings, arguments: argparse.Namespace, out: TextIO) -> int:
+    client = firestore_client(project_id(settings))
+    archive = DeadLetterArchive(client, Collections(settings.collection_prefix).dead_letters)
+    if arguments.action == "list":
+        letters = list(archive.letters(arguments.layer, include_replayed=arguments.all))
+        for letter in letters:
+            flag = " (replayed)" if letter.replayed else ""
+            print(
+                f"{letter.doc_id}  {letter.layer:<6} {letter.recorded_at}  "
+                f"{letter.error_type}: {letter.reason[:80]}{flag}",
+                file=out,
+            )
+        print(f"{len(letters)} dead letter(s)", file=out)
+        return 0
+    if arguments.action == "show":
+        found = archive.get(arguments.id)
+        if found is None:
+            print(f"no dead letter {arguments.id}", file=out)
+            return 1
+        letter = found
+        print(f"id:         {letter.doc_id}\nlayer:      {letter.layer}", file=out)
+        print(f"message id: {letter.message_id}\nrecorded:   {letter.recorded_at}", file=out)
+        print(f"error:      {letter.error_type}: {letter.reason}", file=out)
+        print(f"attributes: {letter.attributes}", file=out)
+        print(f"data:       {letter.data[:2000].decode('utf-8', errors='replace')}", file=out)
+        return 0
+    publisher = publisher_client()
+    project = project_id(settings)
+    if arguments.action == "drain":
+        topic_path = publisher.topic_path(project, arguments.to_topic)
+        subscriber = pubsub_v1.SubscriberClient()
+        path = subscriber.subscription_path(project, arguments.subscription)
+        moved = 0
+        for ack_id, data, attributes in drain_subscription(subscriber, path):
+            publish_raw(publisher, topic_path, data, attributes)
+            subscriber.acknowledge(request={"subscription": path, "ack_ids": [ack_id]})
+            moved += 1
+            print(f"\rre-published {moved}", end="", file=out, flush=True)
+        print(
+            f"\n{moved} message(s) moved from {arguments.subscription} to {arguments.to_topic}",
+            file=out,
+        )
+        return 0
+    letters = (
+        [letter for letter in [archive.get(arguments.id)] if letter is not None]
+        if arguments.id
+        else list(archive.letters(arguments.layer))
+    )
+    replayed = 0
+    for index, letter in enumerate(letters, start=1):
+        topic = _topic_for(settings, letter.layer)
+        if arguments.dry_run:
+            print(f"would replay {letter.doc_id} to {topic}", file=out)
+            continue
+        message_id = publish_raw(
+            publisher, publisher.topic_path(project, topic), letter.data, letter.attributes
+        )
+        archive.mark_replayed(letter.doc_id, topic, message_id)
+        replayed += 1
+        print(f"[{index}/{len(letters)}] {letter.doc_id} → {topic} ({message_id})", file=out)
+    verb = "would replay" if arguments.dry_run else "replayed"
+    print(f"{verb} {len(letters) if arguments.dry_run else replayed} dead letter(s)", file=out)
+    return 0
+
+
+def _resync(settings: Settings, out: TextIO) -> int:
+    print(f"forced snapshot of {settings.asset_scope} ...", file=out, flush=True)
+    outcome = run_snapshot(settings, force=True)
+    print(
+        f"{outcome.outcome}: {outcome.seen} assets, {outcome.written} rewritten, "
+        f"{outcome.deleted} deleted, {outcome.invalid} invalid in {outcome.duration_seconds} s"
+        + (f"; {outcome.error}" if outcome.error else ""),
+        file=out,
+    )
+    return 0 if outcome.outcome == "complete" else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lzsync", description="lzsync operations")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status", help="every layer's sync status")
+    letters = commands.add_parser("dead-letters", help="inspect and replay dead letters")
+    actions = letters.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list")
+    listing.add_argument("--layer", choices=_LAYERS)
+    listing.add_argument("--all", action="store_true", help="include replayed ones")
+    actions.add_parser("show").add_argument("id")
+    replay = actions.add_parser("replay")
+    replay.add_argument("--layer", choices=_LAYERS)
+    replay.add_argument("--id")
+    replay.add_argument("--dry-run", action="store_true")
+    drain = actions.add_parser("drain", help="move a dead-letter subscription back to a topic")
+    drain.add_argument("subscription")
+    drain.add_argument("--to-topic", required=True)
+    commands.add_parser("resync", help="force a full asset snapshot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    arguments = _parser().parse_args(argv)
+    settings = Settings()
+    try:
+        if arguments.command == "status":
+            return _status(settings, out)
+        if arguments.command == "dead-letters":
+            return _dead_letters(settings, arguments, out)
+        return _resync(settings, out)
+    except LzsyncError as error:
+        print(f"lzsync: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
