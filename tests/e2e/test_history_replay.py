@@ -87,7 +87,7 @@ def test_a_sync_that_keeps_failing_ends_on_the_dead_letter_topic(
         extra_env={"LZSYNC_GIT_FETCH_ATTEMPTS": "1", "LZSYNC_CIRCUIT_FAILURE_THRESHOLD": "50"},
     )
     subscriber = pubsub_v1.SubscriberClient()
-    hold = subscriber.subscription_path(PROJECT_ID, unreachable.dead_letter_hold)
+    hold = subscriber.subscription_path(PROJECT_ID, unreachable.dead_letter_hold())
     with stack_session(emulators.env(), unreachable) as session:
         newest = landing_zone_history[-1]
         accepted = session.sender.deliver("push", push_payload(ZERO_SHA, [newest]))

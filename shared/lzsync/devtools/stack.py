@@ -34,6 +34,14 @@ from lzsync.settings import RepoConfig
 MAX_DELIVERY_ATTEMPTS: Final = 5
 
 
+# The functions the stack can run: signature type, and the topic suffix that feeds it.
+FUNCTIONS: Final[dict[str, tuple[str, str | None]]] = {
+    "webhook": ("http", None),
+    "git_sync": ("cloudevent", "git-sync-requests"),
+    "asset_events": ("cloudevent", "asset-changes"),
+}
+
+
 @dataclass(frozen=True)
 class StackConfig:
     repos: tuple[RepoConfig, ...]
@@ -41,22 +49,30 @@ class StackConfig:
     work_dir: Path
     name_prefix: str = "lz"
     extra_env: Mapping[str, str] = field(default_factory=dict)
-    # Pub/Sub redelivery backoff of the push subscription (production default: 10 s to 600 s).
+    # Pub/Sub redelivery backoff of the push subscriptions (production default: 10 s to 600 s).
     min_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 10.0
+    functions: tuple[str, ...] = ("git_sync", "webhook")
+
+    def topic(self, function: str) -> str:
+        suffix = FUNCTIONS[function][1]
+        assert suffix is not None, f"{function} has no topic"
+        return f"{self.name_prefix}-{suffix}"
 
     @property
     def sync_topic(self) -> str:
-        return f"{self.name_prefix}-git-sync-requests"
+        return self.topic("git_sync")
 
     @property
-    def dead_letter_topic(self) -> str:
-        return f"{self.sync_topic}-dead-letter"
+    def events_topic(self) -> str:
+        return self.topic("asset_events")
 
-    @property
-    def dead_letter_hold(self) -> str:
-        """The pull subscription that keeps dead letters until they are replayed."""
-        return f"{self.dead_letter_topic}-hold"
+    def dead_letter_topic(self, function: str = "git_sync") -> str:
+        return f"{self.topic(function)}-dead-letter"
+
+    def dead_letter_hold(self, function: str = "git_sync") -> str:
+        """The pull subscription that keeps a function's dead letters until they are replayed."""
+        return f"{self.dead_letter_topic(function)}-hold"
 
 
 def _function_server(
@@ -91,8 +107,11 @@ class LocalStack:
         self.config = config
         self.project_id = emulator_env["GOOGLE_CLOUD_PROJECT"]
         self._processes: list[subprocess.Popen[bytes]] = []
-        self.webhook_url = ""
-        self.git_sync_url = ""
+        self.urls: dict[str, str] = {}
+
+    @property
+    def webhook_url(self) -> str:
+        return self.urls["webhook"]
 
     def function_env(self) -> dict[str, str]:
         config = self.config
@@ -101,6 +120,7 @@ class LocalStack:
             "LZSYNC_REPOS": json.dumps([repo.model_dump() for repo in config.repos]),
             "LZSYNC_WEBHOOK_SECRET": config.webhook_secret,
             "LZSYNC_SYNC_TOPIC": config.sync_topic,
+            "LZSYNC_EVENTS_TOPIC": config.events_topic,
             "LZSYNC_GIT_CACHE_DIR": str(config.work_dir / "git-cache"),
             "LZSYNC_GIT_FETCH_BACKOFF_SECONDS": "0.2",
             **config.extra_env,
@@ -111,44 +131,44 @@ class LocalStack:
         log_dir.mkdir(parents=True, exist_ok=True)
         env = self.function_env()
         try:
-            for name, signature in (("git_sync", "cloudevent"), ("webhook", "http")):
-                process, port = _function_server(name, signature, env, log_dir)
+            started = []
+            for name in self.config.functions:
+                process, port = _function_server(name, FUNCTIONS[name][0], env, log_dir)
                 self._processes.append(process)
-                url = f"http://{LOOPBACK}:{port}/"
-                if name == "webhook":
-                    self.webhook_url = url
-                else:
-                    self.git_sync_url = url
-            for process, url in zip(
-                self._processes, (self.git_sync_url, self.webhook_url), strict=True
-            ):
+                self.urls[name] = f"http://{LOOPBACK}:{port}/"
+                started.append((name, process))
+            for name, process in started:
                 # Any HTTP answer means the server is up (GET on the webhook answers 405).
-                wait_until_ready(url, process, READY_TIMEOUT_SECONDS, any_status=True)
-            self._wire_pubsub()
+                wait_until_ready(self.urls[name], process, READY_TIMEOUT_SECONDS, any_status=True)
+                if FUNCTIONS[name][1] is not None:
+                    self._wire_pubsub(name)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wire_pubsub(self) -> None:
+    def _wire_pubsub(self, function: str) -> None:
+        """The function's topic, a push subscription to it with a dead-letter policy, and the
+        dead-letter topic with a pull subscription that keeps what lands there."""
         publisher = pubsub_v1.PublisherClient()
         subscriber = pubsub_v1.SubscriberClient()
-        topic = publisher.topic_path(self.project_id, self.config.sync_topic)
-        dead_letter = publisher.topic_path(self.project_id, self.config.dead_letter_topic)
+        topic = publisher.topic_path(self.project_id, self.config.topic(function))
+        dead_letter = publisher.topic_path(self.project_id, self.config.dead_letter_topic(function))
         for path in (topic, dead_letter):
             publisher.create_topic(name=path)
-        # A pull subscription keeps dead letters until someone replays them.
         subscriber.create_subscription(
-            name=subscriber.subscription_path(self.project_id, self.config.dead_letter_hold),
+            name=subscriber.subscription_path(
+                self.project_id, self.config.dead_letter_hold(function)
+            ),
             topic=dead_letter,
         )
         subscriber.create_subscription(
             request={
                 "name": subscriber.subscription_path(
-                    self.project_id, f"{self.config.name_prefix}-git-sync-push"
+                    self.project_id, f"{self.config.topic(function)}-push"
                 ),
                 "topic": topic,
-                "push_config": {"push_endpoint": self.git_sync_url},
+                "push_config": {"push_endpoint": self.urls[function]},
                 "ack_deadline_seconds": 60,
                 "dead_letter_policy": {
                     "dead_letter_topic": dead_letter,
@@ -211,15 +231,24 @@ class StackSession:
 
 
 @contextmanager
-def stack_session(emulator_env: Mapping[str, str], config: StackConfig) -> Iterator[StackSession]:
-    """Start the stack on running emulators; always stop it and close its clients."""
+def running_stack(emulator_env: Mapping[str, str], config: StackConfig) -> Iterator[LocalStack]:
     stack = LocalStack(emulator_env, config).start()
-    client = firestore.Client(project=stack.project_id)
-    watcher = StatusWatcher(client, "sync_status", "git")
-    sender = GitHubSender(stack.webhook_url, config.webhook_secret)
     try:
-        yield StackSession(stack, client, watcher, sender)
+        yield stack
     finally:
-        sender.close()
-        watcher.close()
         stack.stop()
+
+
+@contextmanager
+def stack_session(emulator_env: Mapping[str, str], config: StackConfig) -> Iterator[StackSession]:
+    """Start the stack (with its webhook) on running emulators; always stop it and close its
+    clients."""
+    with running_stack(emulator_env, config) as stack:
+        client = firestore.Client(project=stack.project_id)
+        watcher = StatusWatcher(client, "sync_status", "git")
+        sender = GitHubSender(stack.webhook_url, config.webhook_secret)
+        try:
+            yield StackSession(stack, client, watcher, sender)
+        finally:
+            sender.close()
+            watcher.close()
