@@ -12,7 +12,7 @@ from google.cloud import pubsub_v1
 
 from lzsync.devtools.asset_server import AssetServer
 from lzsync.devtools.simulator import Simulator
-from lzsync.devtools.stack import StackConfig
+from lzsync.devtools.stack import StackConfig, running_stack
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.services.asset_snapshot_http import run_snapshot
 from lzsync.settings import Settings
