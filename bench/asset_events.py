@@ -1,0 +1,120 @@
+"""``make bench`` (real-time): publish → visible-to-a-listener latency at 200 events/s for 30 s,
+and the most events/s one ``asset_events`` instance sustains.
+
+The function runs under functions-framework behind a Pub/Sub emulator push subscription, on top
+of a snapshot of a simulated estate; the listener is a real ``on_snapshot`` query on
+``activity``, as the Portal's feed would use. Each event updates one asset (a newer version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
+
+from lzsync.devtools.asset_server import AssetServer
+from lzsync.devtools.emulators import running_emulators
+from lzsync.devtools.feed_player import ActivityListener, play, relabelled
+from lzsync.devtools.landing_zone import project_root
+from lzsync.devtools.replay import percentile
+from lzsync.devtools.simulator import Simulator
+from lzsync.devtools.stack import StackConfig, running_stack
+from lzsync.services.asset_snapshot_http import run_snapshot
+from lzsync.settings import Settings
+
+PROJECT = "lzsync-bench-events"
+ESTATE = 2_000
+RATE = 200
+SECONDS = 30
+BURST = 3_000
+RESULTS = project_root() / "bench" / "results-events.json"
+
+
+def _wait_for(listener: ActivityListener, expected: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while listener.count() < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def main() -> None:
+    simulator = Simulator(ESTATE)
+    assets = list(simulator.assets())
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
+    with (
+        tempfile.TemporaryDirectory() as work,
+        running_emulators(PROJECT, Path(work) / "logs") as emulators,
+    ):
+        server = AssetServer(simulator).start()
+        try:
+            run_snapshot(
+                Settings(
+                    _env_file=None,
+                    project_id=PROJECT,
+                    asset_scope=simulator.organization,
+                    asset_api_endpoint=server.endpoint,
+                    asset_requests_per_minute=100_000,
+                )
+            )
+        finally:
+            server.stop()
+        config = StackConfig(
+            repos=(),
+            webhook_secret=secrets.token_hex(16),  # the webhook is not started here
+            work_dir=Path(work),
+            functions=("asset_events",),
+            extra_env={"LZSYNC_LOG_LEVEL": "WARNING"},
+        )
+        with running_stack(emulators.env(), config):
+            client = firestore.Client(project=PROJECT)
+            listener = ActivityListener(client).start()
+            publisher = pubsub_v1.PublisherClient()
+            topic = publisher.topic_path(PROJECT, config.events_topic)
+            try:
+                total = RATE * SECONDS
+                print(f"latency: {total} events at {RATE}/s...", flush=True)
+                changes = [relabelled(assets[i % ESTATE], i) for i in range(total)]
+                sent = play(changes, publisher, topic, RATE)
+                _wait_for(listener, total, timeout=120)
+                latencies = [
+                    (listener.seen[key] - at) * 1000
+                    for key, at in sent.items()
+                    if key in listener.seen
+                ]
+                results["latency_at_200_per_second"] = {
+                    "events": total,
+                    "visible": len(latencies),
+                    "p50_ms": round(percentile(latencies, 0.5), 1),
+                    "p99_ms": round(percentile(latencies, 0.99), 1),
+                    "max_ms": round(max(latencies), 1),
+                }
+                print(f"  {results['latency_at_200_per_second']}", flush=True)
+
+                print(f"throughput: {BURST} events published at once...", flush=True)
+                before = listener.count()
+                burst = [relabelled(assets[i % ESTATE], total + i) for i in range(BURST)]
+                started = time.perf_counter()
+                play(burst, publisher, topic, per_second=100_000)
+                _wait_for(listener, before + BURST, timeout=300)
+                elapsed = max(listener.seen.values()) - started
+                applied = listener.count() - before
+                results["sustained_one_instance"] = {
+                    "events": BURST,
+                    "applied": applied,
+                    "seconds": round(elapsed, 2),
+                    "events_per_second": round(applied / elapsed, 1),
+                }
+                print(f"  {results['sustained_one_instance']}", flush=True)
+            finally:
+                listener.stop()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
