@@ -31,6 +31,7 @@ demo: setup
 bench: setup
 	$(BIN)/python -m bench.git_webhook
 	$(BIN)/python -m bench.asset_snapshot
+	$(BIN)/python -m bench.asset_events
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions

@@ -22,6 +22,7 @@ from typing import Any
 
 from lzsync.devtools.emulators import running_emulators, stop_process_group
 from lzsync.devtools.landing_zone import project_root
+from lzsync.devtools.signals import stop_like_ctrl_c
 from lzsync.devtools.simulator import Simulator
 
 PROJECT = "lzsync-bench-assets"
@@ -78,6 +79,7 @@ def _serve(size: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def main() -> None:
+    stop_like_ctrl_c()
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "sizes": {}}
     with (
         tempfile.TemporaryDirectory() as work,

@@ -30,6 +30,7 @@ from lzsync.devtools.landing_zone import (
     push_payload,
 )
 from lzsync.devtools.replay import percentile, replay
+from lzsync.devtools.signals import stop_like_ctrl_c
 from lzsync.devtools.stack import StackConfig, stack_session
 from lzsync.settings import RepoConfig
 
@@ -59,6 +60,7 @@ def _machine() -> dict[str, Any]:
 
 
 def main() -> None:
+    stop_like_ctrl_c()
     work = Path(tempfile.mkdtemp(prefix="lzsync-bench-"))
     try:
         remote = build_repository(work / "lz.git")

@@ -73,8 +73,13 @@ class EventStore:
 
         @firestore.transactional
         def run(transaction: firestore.Transaction) -> AppliedChange:
-            held_doc = resource_ref.get(transaction=transaction).to_dict()
-            tombstone = tombstone_ref.get(transaction=transaction).to_dict()
+            # One round trip for both reads (BatchGetDocuments inside the transaction).
+            found = {
+                snapshot.reference.path: snapshot.to_dict()
+                for snapshot in transaction.get_all([resource_ref, tombstone_ref])
+            }
+            held_doc = found.get(resource_ref.path)
+            tombstone = found.get(tombstone_ref.path)
             held = HeldVersion(
                 document_time=_document_time(held_doc),
                 tombstone_time=tombstone.get("deleted_at") if tombstone else None,

@@ -16,18 +16,19 @@ import json
 import logging
 import secrets
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from types import FrameType
+from typing import Any
 
 from google.cloud import firestore
 from tqdm import tqdm
 
+from lzsync.adapters.clients import publisher_client
 from lzsync.devtools.asset_server import AssetServer
 from lzsync.devtools.emulators import running_emulators
+from lzsync.devtools.feed_player import ActivityListener, play
 from lzsync.devtools.landing_zone import (
     BRANCH,
     REPO_NAME,
@@ -38,14 +39,17 @@ from lzsync.devtools.landing_zone import (
     project_root,
 )
 from lzsync.devtools.replay import PushResult, percentile, replay
+from lzsync.devtools.signals import stop_like_ctrl_c
 from lzsync.devtools.simulator import Simulator
 from lzsync.devtools.stack import StackConfig, stack_session
+from lzsync.logic import docids
 from lzsync.logic.signature import sign
 from lzsync.services.asset_snapshot import SnapshotOutcome
 from lzsync.services.asset_snapshot_http import run_snapshot
 from lzsync.settings import RepoConfig, Settings
 
 DEMO_PROJECT = "lzsync-demo"
+_LIVE_RATE = 5  # changes per second: the emulator's push subscription delivers one at a time
 
 
 def _arguments() -> argparse.Namespace:
@@ -54,6 +58,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep everything up until Ctrl-C")
     parser.add_argument(
         "--assets", type=int, default=5000, help="size of the simulated estate to snapshot"
+    )
+    parser.add_argument(
+        "--live-events", type=int, default=30, help="feed changes to play in the live phase"
     )
     return parser.parse_args()
 
@@ -98,7 +105,7 @@ def _describe(label: str, outcome: SnapshotOutcome) -> str:
     )
 
 
-def _asset_snapshots(size: int) -> None:
+def _asset_snapshots(size: int) -> Simulator:
     """Layer 3 on a simulated landing zone: a first snapshot, then one after the estate moved."""
     simulator = Simulator(size)
     server = AssetServer(simulator).start()
@@ -116,17 +123,47 @@ def _asset_snapshots(size: int) -> None:
         print(_describe("after the estate moved", run_snapshot(settings)))
     finally:
         server.stop()
+    return simulator
 
 
-def _stop_on_signals() -> None:
-    """SIGTERM and SIGHUP (a closed terminal, a cancelled job) stop the demo like Ctrl-C, so
-    the emulators and functions it started never outlive it."""
+def _live_phase(
+    client: firestore.Client, topic_path: str, simulator: Simulator, events: int
+) -> None:
+    """Layer 4: the estate keeps moving; feed messages arrive and the Portal's listener sees
+    each change, with its latency from publish to visible."""
+    changes = list(simulator.changes(1, 2))[:events]
+    if not changes:
+        return
+    print(
+        f"\nLive: {len(changes)} feed changes published at {_LIVE_RATE}/s, as a Portal listener "
+        "sees them (publish → visible):"
+    )
+    sent: dict[str, float] = {}
 
-    def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+    def show(entry: dict[str, Any], seen_at: float) -> None:
+        key = docids.encode(f"event:{entry.get('asset')}:{entry['time'].isoformat()}")
+        latency = (seen_at - sent[key]) * 1000 if key in sent else float("nan")
+        name = str(entry.get("asset", "")).rsplit("/", 1)[-1]
+        print(
+            f"  {latency:6.0f} ms  {entry.get('kind', ''):<8} "
+            f"{str(entry.get('asset_type', '')).split('/')[-1]:<15} {name:<24} "
+            f"{entry.get('summary', '')}"
+        )
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, interrupt)
+    listener = ActivityListener(client, on_entry=show).start()
+    try:
+        sent.update(play(changes, publisher_client(), topic_path, _LIVE_RATE))
+        deadline = time.monotonic() + 30
+        while listener.count() < len(changes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        listener.stop()
+    latencies = [(listener.seen[k] - t) * 1000 for k, t in sent.items() if k in listener.seen]
+    if latencies:
+        print(
+            f"  {len(latencies)}/{len(changes)} visible; publish → visible "
+            f"p50 {percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms"
+        )
 
 
 def _signed_curl(work: Path, webhook_url: str, secret: str) -> str:
@@ -143,7 +180,7 @@ def _signed_curl(work: Path, webhook_url: str, secret: str) -> str:
 
 def main() -> None:
     arguments = _arguments()
-    _stop_on_signals()
+    stop_like_ctrl_c()
     logging.basicConfig(level=logging.WARNING)
     try:
         fixture_path()
@@ -169,6 +206,7 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
         commits = commits[: arguments.commits]
     print(f"Starting the Firestore and Pub/Sub emulators and both functions (logs: {work})...")
     config = StackConfig(
+        functions=("git_sync", "webhook", "asset_events"),
         repos=(RepoConfig(name=REPO_NAME, url=str(remote), branch=BRANCH),),
         webhook_secret=secrets.token_hex(32),
         work_dir=work,
@@ -187,7 +225,13 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
                 on_push=lambda _result: bar.update(1),
             )
         print(_summary(session.client, results, time.perf_counter() - started))
-        _asset_snapshots(arguments.assets)
+        simulator = _asset_snapshots(arguments.assets)
+        _live_phase(
+            session.client,
+            publisher_client().topic_path(DEMO_PROJECT, config.events_topic),
+            simulator,
+            arguments.live_events,
+        )
         firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
         print(
             "\nInspect: the Firestore emulator's REST API, e.g.\n"

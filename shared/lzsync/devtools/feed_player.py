@@ -11,15 +11,18 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.logic import docids
+
+# Entries a feed listener keeps; deep enough that reordered deliveries still enter it.
+_FEED_WINDOW: Final = 300
 
 
 @dataclass
@@ -27,13 +30,19 @@ class ActivityListener:
     """Records when each real-time change becomes visible (its activity entry arrives)."""
 
     client: firestore.Client
+    on_entry: Callable[[dict[str, Any], float], None] | None = None
     seen: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watch: Any = None
 
     def start(self) -> ActivityListener:
-        query = self.client.collection("activity").where(
-            filter=FieldFilter("layer", "==", "events")
+        # What a Portal feed listens to: the newest entries only. A listener on the whole,
+        # growing collection would cost the client (and the emulator) O(n) per change.
+        query = (
+            self.client.collection("activity")
+            .where(filter=FieldFilter("layer", "==", "events"))
+            .order_by("time", direction=firestore.Query.DESCENDING)
+            .limit(_FEED_WINDOW)
         )
         self._watch = query.on_snapshot(self._on_change)
         return self
@@ -42,8 +51,10 @@ class ActivityListener:
         now = time.perf_counter()
         with self._lock:
             for change in changes:
-                if change.type.name == "ADDED":
-                    self.seen.setdefault(change.document.id, now)
+                if change.type.name == "ADDED" and change.document.id not in self.seen:
+                    self.seen[change.document.id] = now
+                    if self.on_entry is not None:
+                        self.on_entry(change.document.to_dict() or {}, now)
 
     def count(self) -> int:
         with self._lock:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 from google.protobuf import duration_pb2
@@ -29,6 +29,7 @@ from lzsync.devtools.emulators import (
 )
 from lzsync.devtools.github_sender import GitHubSender
 from lzsync.devtools.landing_zone import project_root
+from lzsync.devtools.push_relay import PushRelay
 from lzsync.settings import RepoConfig
 
 MAX_DELIVERY_ATTEMPTS: Final = 5
@@ -53,6 +54,10 @@ class StackConfig:
     min_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 10.0
     functions: tuple[str, ...] = ("git_sync", "webhook")
+    # "push": the emulator's push subscription (one delivery at a time); "relay": a pull
+    # subscription and a concurrent relay that posts push envelopes, as Pub/Sub does at scale.
+    delivery: Literal["push", "relay"] = "push"
+    relay_concurrency: int = 32
 
     def topic(self, function: str) -> str:
         suffix = FUNCTIONS[function][1]
@@ -107,6 +112,7 @@ class LocalStack:
         self.config = config
         self.project_id = emulator_env["GOOGLE_CLOUD_PROJECT"]
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._relays: list[PushRelay] = []
         self.urls: dict[str, str] = {}
 
     @property
@@ -162,13 +168,15 @@ class LocalStack:
             ),
             topic=dead_letter,
         )
+        subscription = subscriber.subscription_path(
+            self.project_id, f"{self.config.topic(function)}-{self.config.delivery}"
+        )
+        push = self.config.delivery == "push"
         subscriber.create_subscription(
             request={
-                "name": subscriber.subscription_path(
-                    self.project_id, f"{self.config.topic(function)}-push"
-                ),
+                "name": subscription,
                 "topic": topic,
-                "push_config": {"push_endpoint": self.urls[function]},
+                "push_config": {"push_endpoint": self.urls[function]} if push else {},
                 "ack_deadline_seconds": 60,
                 "dead_letter_policy": {
                     "dead_letter_topic": dead_letter,
@@ -181,8 +189,14 @@ class LocalStack:
             }
         )
         subscriber.close()
+        if not push:
+            relay = PushRelay(subscription, self.urls[function], self.config.relay_concurrency)
+            self._relays.append(relay.start())
 
     def stop(self) -> None:
+        for relay in self._relays:
+            relay.stop()
+        self._relays.clear()
         for process in self._processes:
             stop_process_group(process)
         self._processes.clear()
