@@ -18,7 +18,7 @@ from typing import Any
 
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
-from lzsync.devtools.asset_server import AssetServer
+from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.emulators import running_emulators
 from lzsync.devtools.feed_player import ActivityListener, play, relabelled
 from lzsync.devtools.landing_zone import project_root
@@ -27,7 +27,6 @@ from lzsync.devtools.signals import stop_like_ctrl_c
 from lzsync.devtools.simulator import Simulator
 from lzsync.devtools.stack import StackConfig, running_stack
 from lzsync.services.asset_snapshot_http import run_snapshot
-from lzsync.settings import Settings
 
 PROJECT = "lzsync-bench-events"
 ESTATE = 2_000
@@ -56,15 +55,7 @@ def main() -> None:
     ):
         server = AssetServer(simulator).start()
         try:
-            run_snapshot(
-                Settings(
-                    _env_file=None,
-                    project_id=PROJECT,
-                    asset_scope=simulator.organization,
-                    asset_api_endpoint=server.endpoint,
-                    asset_requests_per_minute=100_000,
-                )
-            )
+            run_snapshot(settings_for(server, PROJECT))
         finally:
             server.stop()
         config = StackConfig(

@@ -10,12 +10,11 @@ import time
 import pytest
 from google.cloud import pubsub_v1
 
-from lzsync.devtools.asset_server import AssetServer
+from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.simulator import Simulator
 from lzsync.devtools.stack import StackConfig, running_stack
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.services.asset_snapshot_http import run_snapshot
-from lzsync.settings import Settings
 from tests.conftest import PROJECT_ID
 
 pytestmark = pytest.mark.e2e
@@ -34,16 +33,7 @@ def test_feed_changes_in_any_order_converge_the_snapshot_to_the_next_version(
     simulator = Simulator(size=600, seed=9, update_share=0.1, delete_share=0.05)
     server = AssetServer(simulator).start()
     try:
-        outcome = run_snapshot(
-            Settings(
-                _env_file=None,
-                project_id=PROJECT_ID,
-                asset_scope=simulator.organization,
-                asset_api_endpoint=server.endpoint,
-                asset_manifest_shards=8,
-                asset_requests_per_minute=100_000,
-            )
-        )
+        outcome = run_snapshot(settings_for(server, PROJECT_ID, asset_manifest_shards=8))
     finally:
         server.stop()
     assert outcome.outcome == "complete"

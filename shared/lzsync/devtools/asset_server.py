@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lzsync.devtools.http_server import BackgroundServer
 from lzsync.devtools.simulator import Simulator
+from lzsync.settings import Settings
 
 MAX_PAGE_SIZE: Final = 1000  # ListAssets' documented maximum
 _STATUS_NAMES: Final = {
@@ -144,6 +145,18 @@ class AssetServer(BackgroundServer):
                 self._send(HTTPStatus.OK, server._page(version, page, size, types))
 
         return Handler
+
+
+def settings_for(server: AssetServer, project_id: str, **overrides: Any) -> Settings:
+    """Settings that snapshot this server's estate (no quota to respect on loopback)."""
+    values: dict[str, Any] = {
+        "project_id": project_id,
+        "asset_scope": server.simulator.organization,
+        "asset_api_endpoint": server.endpoint,
+        "asset_requests_per_minute": 100_000,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from google.cloud import firestore
 from tqdm import tqdm
 
 from lzsync.adapters.clients import publisher_client
-from lzsync.devtools.asset_server import AssetServer
+from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.emulators import running_emulators
 from lzsync.devtools.feed_player import ActivityListener, play
 from lzsync.devtools.landing_zone import (
@@ -46,7 +46,7 @@ from lzsync.logic import docids
 from lzsync.logic.signature import sign
 from lzsync.services.asset_snapshot import SnapshotOutcome
 from lzsync.services.asset_snapshot_http import run_snapshot
-from lzsync.settings import RepoConfig, Settings
+from lzsync.settings import RepoConfig
 
 DEMO_PROJECT = "lzsync-demo"
 _LIVE_RATE = 5  # changes per second: the emulator's push subscription delivers one at a time
@@ -110,12 +110,7 @@ def _asset_snapshots(size: int) -> Simulator:
     simulator = Simulator(size)
     server = AssetServer(simulator).start()
     try:
-        settings = Settings(
-            project_id=DEMO_PROJECT,
-            asset_scope=simulator.organization,
-            asset_api_endpoint=server.endpoint,
-            asset_requests_per_minute=100_000,  # the local server has no quota
-        )
+        settings = settings_for(server, DEMO_PROJECT)
         print(f"\nAsset snapshot of a simulated landing zone ({size:,} assets, {server.endpoint}):")
         print(_describe("first snapshot", run_snapshot(settings)))
         print(_describe("unchanged re-run", run_snapshot(settings)))
