@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     asset_retry_schedule_seconds: tuple[float, ...] = (5.0, 30.0, 300.0)
     asset_manifest_shards: int = Field(default=256, gt=0, le=4096)
     asset_max_delete_share: float = Field(default=0.2, ge=0, le=1)
+    asset_min_delete_allowance: int = Field(default=10, ge=0)
+    asset_run_budget_seconds: float = Field(default=480.0, gt=0)
     asset_activity_max_entries: int = Field(default=500, ge=0)
     asset_expected_interval_seconds: int = Field(default=300, gt=0)
     # --- layer 4: real-time events ---

@@ -427,3 +427,90 @@ def test_a_stale_listing_does_not_bring_back_an_asset_an_event_deleted(db, serve
 
     assert outcome.superseded == 1
     assert not db.collection("resources").document(resource_id(victim["name"])).get().exists
+
+
+def test_hostile_asset_shapes_are_stored_safely_or_counted_invalid(db, simulator, tmp_path):
+    def hostile(asset):
+        name = asset["name"]
+        if name.endswith("-001"):
+            return {**asset, "ancestors": 5}
+        if name.endswith("-002"):
+            return {**asset, "name": name + "\ud800"}  # not encodable: a nameless asset
+        if asset["assetType"].endswith("/Project"):
+            return {**asset, "resource": {**asset["resource"], "data": {"projectId": 12345}}}
+        if asset["assetType"].endswith("/Instance"):
+            data = {
+                **asset["resource"]["data"],
+                "labels": {"big": "x" * 1_100_000},
+                "disks": [[1, 2]] * 5,
+            }
+            return {**asset, "resource": {**asset["resource"], "data": data}}
+        return asset
+
+    export = tmp_path / "hostile.ndjson"
+    export.write_text("".join(json.dumps(hostile(a)) + "\n" for a in simulator.assets()))
+
+    outcome = run_service(db, settings(), ExportSource(str(export)), simulator.organization, "x")
+
+    assert outcome.outcome == "partial"  # the unencodable name: nothing may be deleted
+    assert "usable name" in outcome.error
+    instance = next(
+        snap.to_dict()
+        for snap in db.collection("resources").stream()
+        if snap.get("asset_type") == "compute.googleapis.com/Instance"
+    )
+    assert len(instance["labels"]["big"]) <= 1024
+    assert outcome.written == outcome.seen  # everything else was stored
+
+
+def test_a_page_the_client_cannot_parse_makes_the_listing_partial(db, server, simulator):
+    server.rewrite = lambda asset: (
+        {**asset, "ancestors": 5} if asset["name"].endswith("-001") else asset
+    )
+
+    outcome = snapshot(db, server, simulator)
+
+    assert outcome.outcome == "partial"
+    assert "not a ListAssets response" in outcome.error
+
+
+def test_an_unexpected_failure_is_reported_and_counted(db, server, simulator, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("lzsync.adapters.resource_store.ResourceStore.save_manifest", broken)
+
+    outcome = snapshot(db, server, simulator)
+
+    assert outcome.outcome == "failed"
+    status = assets_status(db)
+    assert status["state"] == "degraded"
+    assert "disk on fire" in status["last_error"]["message"]
+    assert status["circuit"]["consecutive_failures"] == 1
+
+
+def test_a_gateway_timeout_is_retried(db, server, simulator):
+    server.faults[0] = [504]
+
+    assert snapshot(db, server, simulator).outcome == "complete"
+
+
+def test_an_export_with_a_byte_order_mark_and_duplicates_is_complete(db, simulator, tmp_path):
+    export = tmp_path / "export.ndjson"
+    lines = [json.dumps(asset) for asset in simulator.assets()]
+    export.write_text("\ufeff" + "\n".join(lines + lines[:5]) + "\n", encoding="utf-8")
+
+    outcome = run_service(db, settings(), ExportSource(str(export)), simulator.organization, "x")
+
+    assert outcome.outcome == "complete"
+    assert outcome.seen == SIZE
+
+
+def test_a_small_estate_can_still_delete_within_the_minimum_allowance(db, server, simulator):
+    snapshot(db, server, simulator)
+    gone = {a["name"] for a in list(simulator.assets())[-3:]}
+    server.rewrite = lambda asset: None if asset["name"] in gone else asset
+
+    outcome = snapshot(db, server, simulator, asset_max_delete_share=0.0)
+
+    assert (outcome.outcome, outcome.deleted) == ("complete", 3)

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
+import requests
 from google.api_core import exceptions as google_errors
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import asset_v1
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, ParseError
 
 from lzsync.errors import RetryableError
 from lzsync.logic.rate_limit import RequestPacer
@@ -34,11 +35,15 @@ from lzsync.logic.rate_limit import RequestPacer
 _log = logging.getLogger("lzsync.assets")
 
 # CAI's documented retryable failures: quota (429), unavailable (503), deadline (504), internal.
+# Over REST a 504 is GatewayTimeout (DeadlineExceeded is its gRPC subclass), and transport
+# failures surface as the requests library's own exceptions.
 RETRYABLE_LISTING_ERRORS: Final = (
     google_errors.TooManyRequests,
     google_errors.ServiceUnavailable,
-    google_errors.DeadlineExceeded,
+    google_errors.GatewayTimeout,
     google_errors.InternalServerError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
     ConnectionError,
     TimeoutError,
 )
@@ -75,6 +80,10 @@ class ListingSource:
     retry_schedule_seconds: Sequence[float] = (5.0, 30.0, 300.0)
     sleep: Callable[[float], None] = time.sleep
     retries: int = 0
+    # Give up (partial) rather than wait past this many seconds from the first request: the
+    # function must still record its outcome before its own timeout kills it.
+    budget_seconds: float = 480.0
+    _deadline: float | None = None
 
     def _request(self, token: str) -> Any:
         self.pacer.wait()
@@ -91,11 +100,17 @@ class ListingSource:
         return next(iter(pager.pages))
 
     def _page_with_retries(self, token: str, number: int) -> Any:
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.budget_seconds
         for attempt, delay in enumerate([*self.retry_schedule_seconds, None]):
             try:
                 return self._request(token)
+            except ParseError as error:
+                raise ListingIncomplete(
+                    f"page {number} is not a ListAssets response: {error}", pages_read=number
+                ) from error
             except RETRYABLE_LISTING_ERRORS as error:
-                if delay is None:
+                if delay is None or time.monotonic() + delay > self._deadline:
                     raise ListingIncomplete(
                         f"page {number} failed {attempt + 1} times: {error}", pages_read=number
                     ) from error
@@ -132,10 +147,13 @@ class ListingSource:
 
 
 def listing_client(api_endpoint: str | None) -> asset_v1.AssetServiceClient:
-    """The real client; with an endpoint override (a local server) it uses REST, plain HTTP
-    and anonymous credentials, and never looks for Google credentials."""
+    """The real client. An ``http://`` endpoint (a local server) gets REST with anonymous
+    credentials and never looks for Google credentials; any other override (a private or
+    regional endpoint) keeps the runtime's credentials."""
     if api_endpoint is None:
         return asset_v1.AssetServiceClient()
+    if not api_endpoint.startswith("http://"):
+        return asset_v1.AssetServiceClient(client_options=ClientOptions(api_endpoint=api_endpoint))
     return asset_v1.AssetServiceClient(
         transport="rest",
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
@@ -159,7 +177,8 @@ class ExportSource:
             client = self.storage_client or storage.Client()
             handle: IO[str] = client.bucket(bucket).blob(name).open("r", encoding="utf-8")
             return handle
-        return Path(self.uri).open(encoding="utf-8")
+        # utf-8-sig: an export saved by an editor may start with a byte-order mark.
+        return Path(self.uri).open(encoding="utf-8-sig")
 
     def pages(self) -> Iterator[AssetPage]:
         number = 0

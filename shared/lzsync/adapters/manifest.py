@@ -24,7 +24,7 @@ from typing import Final
 
 from google.cloud import firestore
 
-from lzsync.adapters.batches import OperationCounts
+from lzsync.adapters.batches import Batcher, OperationCounts
 from lzsync.adapters.clients import transient_errors_as_retryable
 from lzsync.logic import docids
 
@@ -82,7 +82,8 @@ class ShardedManifest:
             shard = self.shard_of(key)
             if shard in by_shard:
                 by_shard[shard][key] = value
-        batch = self._client.batch()
+        # Shards are up to 1 MB each: commit them within Firestore's 10 MiB request limit.
+        batcher = Batcher(self._client, self._counts)
         for shard, shard_entries in by_shard.items():
             blob = zlib.compress(json.dumps(shard_entries, separators=(",", ":")).encode())
             if len(blob) > MAX_SHARD_BYTES:
@@ -90,11 +91,10 @@ class ShardedManifest:
                     f"manifest {self._name} shard {shard} holds {len(shard_entries)} keys "
                     f"({len(blob)} bytes compressed): raise its shard count"
                 )
-            batch.set(
+            batcher.set(
                 self._ref(shard),
                 {"manifest": self._name, "count": len(shard_entries), "entries_zlib": blob},
+                approx_bytes=len(blob) + 1024,
             )
-        with transient_errors_as_retryable("firestore"):
-            batch.commit()
-        self._counts.writes += len(shards)
+        batcher.flush()
         return len(shards)

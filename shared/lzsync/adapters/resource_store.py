@@ -8,10 +8,12 @@ instead of one per asset. Every read and write is counted in :class:`OperationCo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from google.api_core import exceptions as google_errors
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -69,11 +71,29 @@ class ResourceStore:
         return self._manifest.save(manifest, changed)
 
     # --- resources -----------------------------------------------------------------------------
-    def write(self, documents: Sequence[dict[str, Any]]) -> None:
+    def write(self, documents: Sequence[dict[str, Any]]) -> list[str]:
+        """Write documents in batches; returns the names of those Firestore refused.
+
+        A batch is all or nothing, so one document Firestore rejects (too big, a shape it does
+        not store) would sink the page: a refused batch is retried one document at a time."""
+        try:
+            self._write_batched(documents)
+            return []
+        except google_errors.InvalidArgument:
+            refused = []
+            for document in documents:
+                try:
+                    self._write_batched([document])
+                except google_errors.InvalidArgument:
+                    refused.append(document["name"])
+            return refused
+
+    def _write_batched(self, documents: Sequence[dict[str, Any]]) -> None:
         batcher = Batcher(self._client, self.counts)
         for document in documents:
             data = {**document, "synced_at": firestore.SERVER_TIMESTAMP}
-            batcher.set(self._resources.document(resource_id(document["name"])), data)
+            size = len(json.dumps(document, default=str))
+            batcher.set(self._resources.document(resource_id(document["name"])), data, size)
         batcher.flush()
 
     def delete(self, asset_names: Iterable[str]) -> None:

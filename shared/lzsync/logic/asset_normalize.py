@@ -54,6 +54,53 @@ def _project_id(name: str) -> str | None:
     return None
 
 
+# Firestore: a document ≤ 1 MiB, nesting ≤ 20 levels, no array directly inside an array.
+_MAX_LIST_ITEMS: Final = 200
+_MAX_TEXT_CHARS: Final = 1024
+_MAX_DEPTH: Final = 8
+_MAX_LABELS: Final = 64
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= _MAX_TEXT_CHARS else text[: _MAX_TEXT_CHARS - 1] + "…"
+
+
+def firestore_safe(value: Any, depth: int = 0) -> Any:
+    """A value Firestore accepts, whatever CAI returned: strings and lists capped, nesting
+    capped, arrays inside arrays turned into text (Firestore rejects them)."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        return _text(value)
+    if depth >= _MAX_DEPTH:
+        return _text(json.dumps(value, default=str))
+    if isinstance(value, Mapping):
+        return {_text(key): firestore_safe(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [
+            _text(json.dumps(item, default=str))
+            if isinstance(item, list | tuple)
+            else firestore_safe(item, depth + 1)
+            for item in value[:_MAX_LIST_ITEMS]
+        ]
+    return _text(value)
+
+
+def _valid_name(name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise InvalidPayload("asset has no name", field="name")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidPayload("asset name is not valid Unicode", field="name") from error
+    return name
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, Mapping | list) else _text(value)
+
+
 def content_hash(document: Mapping[str, Any]) -> str:
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:CONTENT_HASH_HEX]
@@ -63,15 +110,16 @@ def resource_document(asset: Any, *, source: str) -> dict[str, Any]:
     """The ``resources`` document for one asset; InvalidPayload names what is missing."""
     if not isinstance(asset, Mapping):
         raise InvalidPayload("asset is not an object")
-    name = asset.get("name")
+    name = _valid_name(asset.get("name"))
     raw_type = _field(asset, "assetType", "asset_type")
-    if not isinstance(name, str) or not name:
-        raise InvalidPayload("asset has no name", field="name")
     if not isinstance(raw_type, str) or not raw_type:
         raise InvalidPayload(f"asset {name} has no type", field="assetType")
     resource = _mapping(asset.get("resource"))
     data = _mapping(resource.get("data"))
-    ancestors = [a for a in asset.get("ancestors") or [] if isinstance(a, str)]
+    raw_ancestors = asset.get("ancestors")
+    ancestors = [
+        a for a in (raw_ancestors if isinstance(raw_ancestors, list) else []) if isinstance(a, str)
+    ]
     asset_type = canonical_type(raw_type)
     labels = data.get("labels")
     location = resource.get("location") or _first(data, _LOCATION_FIELDS)
@@ -81,21 +129,23 @@ def resource_document(asset: Any, *, source: str) -> dict[str, Any]:
     document: dict[str, Any] = {
         "name": name,
         "asset_type": asset_type,
-        "display_name": str(display) if display is not None else last_segment(name),
+        "display_name": _optional_text(display) or _text(last_segment(name)),
         "project": next((a for a in ancestors if a.startswith("projects/")), None),
         # A project's own name holds its number; its id is in the data.
-        "project_id": data.get("projectId") if asset_type == PROJECT else _project_id(name),
+        "project_id": _optional_text(data.get("projectId"))
+        if asset_type == PROJECT
+        else _project_id(name),
         "ancestry": ancestors,
         "folders": [a for a in ancestors if a.startswith("folders/")],
         "organization": next((a for a in ancestors if a.startswith("organizations/")), None),
         "location": last_segment(location) if isinstance(location, str) else None,
-        "labels": {str(k): str(v) for k, v in labels.items()}
+        "labels": {_text(k): _text(v) for k, v in list(labels.items())[:_MAX_LABELS]}
         if isinstance(labels, Mapping)
         else {},
-        "state": str(state) if state is not None else None,
-        "create_time": str(created) if created is not None else None,
-        "update_time": _field(asset, "updateTime", "update_time"),
-        "data": summarize(asset_type, data),
+        "state": _optional_text(state),
+        "create_time": _optional_text(created),
+        "update_time": _optional_text(_field(asset, "updateTime", "update_time")),
+        "data": firestore_safe(summarize(asset_type, data)),
     }
     document["content_hash"] = content_hash(document)
     document["source"] = source

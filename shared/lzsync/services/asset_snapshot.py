@@ -76,7 +76,7 @@ class _NewerChanges:
 
 @dataclass
 class SnapshotOutcome:
-    outcome: str  # complete | partial | guarded | skipped_circuit_open
+    outcome: str  # complete | partial | failed | guarded | skipped_circuit_open
     seen: int = 0
     created: int = 0
     updated: int = 0
@@ -144,6 +144,15 @@ class AssetSnapshotService:
                     outcome = SnapshotOutcome(
                         "partial", error=str(error), counts=self._store.counts
                     )
+                except Exception as error:
+                    # Whatever broke, the Portal must learn it and the circuit must count it;
+                    # nothing was deleted (deletions are the run's last step).
+                    _log.exception("snapshot failed")
+                    outcome = SnapshotOutcome(
+                        "failed",
+                        error=f"{type(error).__name__}: {error}",
+                        counts=self._store.counts,
+                    )
                 outcome.duration_seconds = round(time.monotonic() - started, 3)
                 self._record(outcome, failures, now)
             finally:
@@ -157,6 +166,7 @@ class AssetSnapshotService:
         manifest = self._store.load_manifest()
         held_before = len(manifest)
         unseen = set(manifest)
+        listed: set[str] = set()
         changed: list[str] = []
         tally = InventoryTally()
         try:
@@ -167,7 +177,9 @@ class AssetSnapshotService:
                     # An unreadable entry may be any asset: none may be deleted on this evidence.
                     outcome.invalid += page.unreadable
                     outcome.outcome = "partial"
+                    outcome.error = f"{outcome.invalid} unreadable entries (page {page.number})"
                 to_write = []
+                previous: dict[str, str | None] = {}
                 for raw in page.assets:
                     try:
                         document = resource_document(raw, source="snapshot")
@@ -175,12 +187,16 @@ class AssetSnapshotService:
                         outcome.invalid += 1
                         _log.warning("asset skipped", extra={"error": str(error)})
                         name = raw.get("name")
-                        if isinstance(name, str):
+                        if isinstance(name, str) and error.field != "name":
                             unseen.discard(name)  # present, just unusable: keep what we hold
                         else:
                             outcome.outcome = "partial"
+                            outcome.error = f"an asset without a usable name (page {page.number})"
                         continue
                     name = document["name"]
+                    if name in listed:
+                        continue  # listed twice: the first occurrence counts
+                    listed.add(name)
                     outcome.seen += 1
                     unseen.discard(name)
                     tally.add(document)
@@ -192,6 +208,7 @@ class AssetSnapshotService:
                         outcome.created += 1
                     else:
                         outcome.updated += 1
+                    previous[name] = held
                     manifest[name] = document["content_hash"]
                     changed.append(name)
                     to_write.append(document)
@@ -199,7 +216,16 @@ class AssetSnapshotService:
                     newer.refresh()
                 kept = [doc for doc in to_write if not newer.supersedes(doc)]
                 outcome.superseded += len(to_write) - len(kept)
-                self._store.write(kept)
+                for refused in self._store.write(kept):
+                    # Firestore refused this one document: the old version stays, and so does
+                    # the manifest's record of it.
+                    outcome.invalid += 1
+                    outcome.error = f"Firestore refused the document of {refused}"
+                    prior = previous[refused]
+                    if prior is None:
+                        manifest.pop(refused, None)
+                    else:
+                        manifest[refused] = prior
                 if outcome.pages % _PROGRESS_EVERY_PAGES == 0:
                     _log.info(
                         "snapshot progress",
@@ -231,7 +257,10 @@ class AssetSnapshotService:
         tally: InventoryTally,
         state: dict[str, Any],
     ) -> None:
-        limit = self._settings.asset_max_delete_share * held_before
+        limit = max(
+            self._settings.asset_max_delete_share * held_before,
+            self._settings.asset_min_delete_allowance,
+        )
         if unseen and len(unseen) > limit:
             outcome.outcome = "guarded"
             outcome.would_delete = len(unseen)
@@ -276,7 +305,7 @@ class AssetSnapshotService:
         complete = outcome.outcome == "complete"
         if complete:
             failures = 0
-        elif outcome.outcome == "partial":
+        elif outcome.outcome in {"partial", "failed"}:
             failures += 1
         threshold = self._settings.circuit_failure_threshold
         state = "ok" if complete else ("failing" if failures >= threshold else "degraded")
@@ -285,7 +314,7 @@ class AssetSnapshotService:
             state_fields.update(
                 last_success=now, last_failure_at=None, inventory_hash=outcome.inventory_hash
             )
-        elif outcome.outcome == "partial":
+        elif outcome.outcome in {"partial", "failed"}:
             state_fields["last_failure_at"] = now
         fields: dict[str, Any] = {
             "state": state,
@@ -344,7 +373,7 @@ class AssetSnapshotService:
                 "last_outcome": "skipped_circuit_open",
                 "circuit": {"state": "open", "consecutive_failures": failures},
             },
-            increments={"runs_skipped": 1},
+            increments={"runs_skipped_circuit_open": 1},
         )
         audit("asset_snapshot", outcome="skipped_circuit_open", scope=self._scope)
         return SnapshotOutcome("skipped_circuit_open", counts=self._store.counts)

@@ -16,6 +16,8 @@ from typing import Any
 
 import flask
 from google.cloud import firestore
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import (
@@ -36,7 +38,13 @@ from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
 from lzsync.settings import Settings, load_settings
 
 _log = logging.getLogger("lzsync.assets")
-_STATUS_BY_OUTCOME = {"complete": 200, "skipped_circuit_open": 200, "guarded": 409, "partial": 503}
+_STATUS_BY_OUTCOME = {
+    "complete": 200,
+    "skipped_circuit_open": 200,
+    "guarded": 409,
+    "partial": 503,
+    "failed": 500,
+}
 
 
 def build_source(settings: Settings, scope: str) -> tuple[AssetSource, str]:
@@ -49,6 +57,7 @@ def build_source(settings: Settings, scope: str) -> tuple[AssetSource, str]:
         page_size=settings.asset_page_size,
         pacer=RequestPacer(settings.asset_requests_per_minute),
         retry_schedule_seconds=settings.asset_retry_schedule_seconds,
+        budget_seconds=settings.asset_run_budget_seconds,
     )
     return source, "listing"
 
@@ -103,7 +112,7 @@ def handle(request: flask.Request) -> flask.Response:
     with bound(function="asset_snapshot"):
         try:
             outcome = run_snapshot(_settings())
-        except ConfigError as error:
+        except (ConfigError, ValidationError, SettingsError) as error:
             _log.error("asset snapshot misconfigured", extra={"error": str(error)})
             return _reply(500, {"status": "misconfigured", "error": str(error)})
         except SyncInProgress as error:
@@ -112,6 +121,10 @@ def handle(request: flask.Request) -> flask.Response:
             # Firestore unreachable before the run could even record its state.
             _log.error("asset snapshot failed", extra={"error": str(error)})
             return _reply(503, {"status": "failed", "error": str(error)})
+        except Exception as error:
+            # Never a stack trace to the caller; the log has it.
+            _log.exception("asset snapshot failed before it could run")
+            return _reply(500, {"status": "failed", "error": type(error).__name__})
         body = asdict(outcome)
         body["status"] = outcome.outcome
         return _reply(_STATUS_BY_OUTCOME.get(outcome.outcome, 500), body)
