@@ -147,7 +147,7 @@ def _live_phase(
 
     listener = ActivityListener(client, on_entry=show).start()
     try:
-        sent.update(play(changes, publisher_client(), topic_path, _LIVE_RATE))
+        play(changes, publisher_client(), topic_path, _LIVE_RATE, sent)
         deadline = time.monotonic() + 30
         while listener.count() < len(changes) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -86,10 +86,12 @@ def play(
     publisher: pubsub_v1.PublisherClient,
     topic_path: str,
     per_second: float,
+    sent: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Publish at ``per_second``; returns the perf_counter time each asset's change was sent,
-    keyed like the activity entries the change will produce."""
-    sent: dict[str, float] = {}
+    keyed like the activity entries the change will produce (filled in as it goes into
+    ``sent`` when given, so a listener can match arrivals while publishing continues)."""
+    sent = {} if sent is None else sent
     interval = 1.0 / per_second
     started = time.perf_counter()
     futures = []
