@@ -474,12 +474,13 @@ class Simulator:
         created = sum(round(self.size * self.create_share) for _ in range(version))
         return max(self.size, len(self._skeleton_cache())) + created
 
-    def _revision(self, index: int, version: int) -> int:
-        return sum(
-            1
+    def _updates(self, index: int, version: int) -> list[int]:
+        """The version steps (up to ``version``) at which this asset was updated."""
+        return [
+            step
             for step in range(1, version + 1)
             if _unit(self.seed, index, "update", step) < self.update_share
-        )
+        ]
 
     def _deleted(self, index: int, version: int) -> bool:
         return any(
@@ -496,10 +497,12 @@ class Simulator:
             return None
         workload = index - len(skeleton)
         project = self._workload_project(workload // len(WORKLOAD_SLOTS))
-        revision = self._revision(index, version)
-        asset = self._workload_asset(project, workload % len(WORKLOAD_SLOTS), revision)
-        if revision:
-            asset["updateTime"] = (_EPOCH + _STEP * version).isoformat().replace("+00:00", "Z")
+        updates = self._updates(index, version)
+        asset = self._workload_asset(project, workload % len(WORKLOAD_SLOTS), len(updates))
+        if updates:
+            # The version began when it was last updated, not at every later step.
+            last = _EPOCH + _STEP * updates[-1]
+            asset["updateTime"] = last.isoformat().replace("+00:00", "Z")
         return asset
 
     def _skeleton_cache(self) -> list[dict[str, Any]]:
