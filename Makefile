@@ -37,4 +37,4 @@ package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
 
 clean:
-	rm -rf $(VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
