@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from lzsync.devtools.http_server import BackgroundServer
+from lzsync.devtools.http_server import BackgroundServer, QuietHandler
 from lzsync.devtools.simulator import Simulator
 from lzsync.settings import Settings
 
@@ -84,20 +84,9 @@ class AssetServer(BackgroundServer):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(QuietHandler):
             def _error(self, status: int, message: str) -> None:
-                self._send(
+                self.reply_json(
                     status,
                     {
                         "error": {
@@ -108,15 +97,15 @@ class AssetServer(BackgroundServer):
                     },
                 )
 
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802 - http.server names handlers so
                 url = urlsplit(self.path)
                 if url.path == "/_sim/version":
                     server.version = int(parse_qs(url.query)["v"][0])
-                    self._send(200, {"version": server.version})
+                    self.reply_json(200, {"version": server.version})
                 else:
                     self._error(404, "unknown path")
 
-            def do_GET(self) -> None:
+            def do_GET(self) -> None:  # noqa: N802 - http.server names handlers so
                 url = urlsplit(self.path)
                 server.requests.append(self.path)
                 if not url.path.startswith("/v1/") or not url.path.endswith("/assets"):
@@ -142,7 +131,7 @@ class AssetServer(BackgroundServer):
                 if delay:
                     time.sleep(delay)
                 types = set(query.get("assetTypes", []))
-                self._send(HTTPStatus.OK, server._page(version, page, size, types))
+                self.reply_json(HTTPStatus.OK, server._page(version, page, size, types))
 
         return Handler
 

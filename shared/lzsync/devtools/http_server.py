@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from lzsync.devtools.emulators import LOOPBACK
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers bytes or JSON in one call."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def reply(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
+        """Send ``body``; header names in ``headers`` use ``_`` for ``-``."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def reply_json(self, status: int, body: Any) -> None:
+        self.reply(status, json.dumps(body).encode(), "application/json; charset=UTF-8")
 
 
 class BackgroundServer:
