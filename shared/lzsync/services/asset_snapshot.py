@@ -5,9 +5,11 @@ content hash; the hash is compared with the manifest of what Firestore holds, an
 changed documents are written, a page at a time (memory stays bounded by one page plus the
 manifest). Only a *complete* listing can show that an asset is gone: then the missing assets
 are deleted and recorded in ``activity`` — unless they are more than
-``LZSYNC_ASSET_MAX_DELETE_SHARE`` of the estate, which looks like a wrong scope or an empty
-answer rather than a real change, and stops the run for a human to look. A partial listing
-writes what it saw, deletes nothing and says so in ``sync_status/assets``.
+``LZSYNC_ASSET_MAX_DELETE_SHARE`` of the estate (and the minimum allowance), which looks like a
+wrong scope or an empty answer rather than a real change: then nothing is deleted, the inventory
+is left as it was, and the run reports ``guarded`` for a human to look. A partial listing writes
+what it saw, deletes nothing and says so in ``sync_status/assets``; any other failure is
+reported as ``failed``, and both count toward the circuit breaker.
 """
 
 from __future__ import annotations
