@@ -247,3 +247,96 @@ def test_any_interleaving_and_duplication_converges(emulators, db, seed, duplica
         snap.get("name"): snap.get("content_hash") for snap in db.collection("resources").stream()
     }
     assert stored == expected_after_all()
+
+
+def _store_version_zero(db) -> None:
+    for asset in SIM.assets(0):
+        document = resource_document(asset, source="snapshot")
+        db.collection("resources").document(resource_id(asset["name"])).set(document)
+
+
+def _items(messages: list[bytes]) -> list[tuple]:
+    items = []
+    for message in messages:
+        change = parse_feed_message(message)
+        items.append(
+            (change, None if change.deleted else resource_document(change.asset, source="event"))
+        )
+    return items
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(seed=st.integers(0, 2**32 - 1), largest_batch=st.integers(2, 120))
+def test_shared_transactions_converge_like_single_changes(emulators, db, seed, largest_batch):
+    """Batches mixing several changes of the same asset (duplicates included) decide each
+    change against the batch's earlier ones: same result as one transaction per change."""
+    emulators.reset_firestore()
+    store = EventStore(db, Collections(), tombstone_ttl_seconds=3600, activity_ttl_days=1)
+    chance = random.Random(seed)
+    shuffled = list(CHANGES) + chance.sample(CHANGES, len(CHANGES) // 4)
+    chance.shuffle(shuffled)
+    _store_version_zero(db)
+    items = _items(shuffled)
+    while items:
+        size = chance.randint(1, largest_batch)
+        store.apply_batch(items[:size])
+        items = items[size:]
+
+    stored = {
+        snap.get("name"): snap.get("content_hash") for snap in db.collection("resources").stream()
+    }
+    assert stored == expected_after_all()
+
+
+def test_create_then_delete_in_one_batch_leaves_tombstone_feed_and_counts(db):
+    store = EventStore(db, Collections(), tombstone_ttl_seconds=3600, activity_ttl_days=1)
+    created = parse_feed_message(json.dumps(BUCKET_CREATE).encode())
+    deletion = copy.deepcopy(BUCKET_CREATE)
+    deletion["deleted"] = True
+    deletion["window"]["startTime"] = "2099-01-01T00:00:00Z"
+    deleted = parse_feed_message(json.dumps(deletion).encode())
+
+    applied = store.apply_batch(
+        [(created, resource_document(created.asset, source="event")), (deleted, None)]
+    )
+
+    assert [change.kind for change in applied] == ["created", "deleted"]
+    assert resource(db, BUCKET_NAME) is None
+    tombstone = db.collection("_tombstones").document(resource_id(BUCKET_NAME)).get()
+    assert tombstone.exists
+    kinds = sorted(snap.get("kind") for snap in db.collection("activity").stream())
+    assert kinds == ["created", "deleted"]
+    # +1 and -1 in the same batch: the inventory is not touched at all.
+    assert not db.collection("inventory").document("assets").get().exists
+
+
+def test_group_committer_under_concurrent_requests_converges_with_fewer_transactions(db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lzsync.adapters.group_commit import GroupCommitter
+
+    store = EventStore(db, Collections(), tombstone_ttl_seconds=3600, activity_ttl_days=1)
+    transactions = []
+
+    class CountingStore:
+        def apply_batch(self, items):
+            transactions.append(len(items))
+            return store.apply_batch(items)
+
+    _store_version_zero(db)
+    committer = GroupCommitter(CountingStore(), max_batch=50)
+    items = _items(CHANGES)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(lambda item: committer.apply(*item), items))
+
+    stored = {
+        snap.get("name"): snap.get("content_hash") for snap in db.collection("resources").stream()
+    }
+    assert stored == expected_after_all()
+    assert sum(transactions) == len(items)
+    assert len(transactions) < len(items) / 2, "concurrent changes should share transactions"
+    assert max(transactions) <= 50

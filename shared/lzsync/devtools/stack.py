@@ -57,7 +57,11 @@ class StackConfig:
     # "push": the emulator's push subscription (one delivery at a time); "relay": a pull
     # subscription and a concurrent relay that posts push envelopes, as Pub/Sub does at scale.
     delivery: Literal["push", "relay"] = "push"
-    relay_concurrency: int = 32
+    relay_concurrency: int = 64
+    # Requests one function instance serves at once (functions-framework's gunicorn threads;
+    # Cloud Run's per-instance concurrency when deployed). The real-time layer's group commit
+    # batches what arrives concurrently, so this bounds its batches.
+    function_concurrency: int = 64
 
     def topic(self, function: str) -> str:
         suffix = FUNCTIONS[function][1]
@@ -129,6 +133,7 @@ class LocalStack:
             "LZSYNC_EVENTS_TOPIC": config.events_topic,
             "LZSYNC_GIT_CACHE_DIR": str(config.work_dir / "git-cache"),
             "LZSYNC_GIT_FETCH_BACKOFF_SECONDS": "0.2",
+            "THREADS": str(config.function_concurrency),
             **config.extra_env,
         }
 

@@ -13,18 +13,26 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from lzsync.adapters.dead_letters import DeadLetterBox
-from lzsync.adapters.event_store import AppliedChange, EventStore
+from lzsync.adapters.event_store import AppliedChange
 from lzsync.adapters.status import StatusBoard
 from lzsync.errors import PermanentError, RetryableError
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.event_stats import EventStats
 from lzsync.logs import audit, bound
-from lzsync.model.feed import WelcomeMessage, parse_feed_message
+from lzsync.model.feed import FeedChange, WelcomeMessage, parse_feed_message
 from lzsync.model.pubsub import PubsubMessage
 
 _log = logging.getLogger("lzsync.events")
+
+
+class ChangeApplier(Protocol):
+    """Applies one change to Firestore: :class:`~lzsync.adapters.event_store.EventStore`, or
+    :class:`~lzsync.adapters.group_commit.GroupCommitter` sharing transactions among requests."""
+
+    def apply(self, change: FeedChange, document: dict[str, Any] | None) -> AppliedChange: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ class EventOutcome:
 class AssetEventsService:
     def __init__(
         self,
-        store: EventStore,
+        store: ChangeApplier,
         dead_letters: DeadLetterBox,
         status: StatusBoard,
         stats: EventStats,

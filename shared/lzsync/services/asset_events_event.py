@@ -9,6 +9,7 @@ from typing import Any
 from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.dead_letters import DeadLetterBox
 from lzsync.adapters.event_store import EventStore
+from lzsync.adapters.group_commit import GroupCommitter
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
 from lzsync.errors import InvalidPayload
@@ -28,10 +29,11 @@ def _service() -> tuple[AssetEventsService, DeadLetterBox]:
     client = firestore_client(project_id(settings))
     names = Collections(settings.collection_prefix)
     dead_letters = DeadLetterBox(client, names.dead_letters)
+    store = EventStore(
+        client, names, settings.events_tombstone_ttl_seconds, settings.activity_ttl_days
+    )
     service = AssetEventsService(
-        EventStore(
-            client, names, settings.events_tombstone_ttl_seconds, settings.activity_ttl_days
-        ),
+        GroupCommitter(store, settings.events_batch_max),
         dead_letters,
         StatusBoard(client, names.sync_status),
         EventStats(settings.events_status_flush_seconds, settings.events_lag_window_seconds),
