@@ -65,6 +65,37 @@ class ActivityListener:
             self._watch.unsubscribe()
 
 
+@dataclass
+class ResourceListener:
+    """Records when each version of a few ``resources`` documents becomes visible: one document
+    listener per asset, as a Portal page showing that resource would hold. Versions are told
+    apart by the ``sequence`` label :func:`relabelled` sets."""
+
+    client: firestore.Client
+    doc_ids: list[str]
+    seen: dict[tuple[str, str], float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _watches: list[Any] = field(default_factory=list)
+
+    def start(self) -> ResourceListener:
+        collection = self.client.collection("resources")
+        for doc_id in self.doc_ids:
+            self._watches.append(collection.document(doc_id).on_snapshot(self._on_change))
+        return self
+
+    def _on_change(self, docs: Any, _changes: Any, _read_time: Any) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            for doc in docs:
+                sequence = ((doc.to_dict() or {}).get("labels") or {}).get("sequence")
+                if sequence is not None:
+                    self.seen.setdefault((doc.id, str(sequence)), now)
+
+    def stop(self) -> None:
+        for watch in self._watches:
+            watch.unsubscribe()
+
+
 def relabelled(asset: dict[str, Any], sequence: int) -> dict[str, Any]:
     """An update of ``asset`` (a label carries the sequence number), as a feed change."""
     updated = copy.deepcopy(asset)
@@ -87,10 +118,12 @@ def play(
     topic_path: str,
     per_second: float,
     sent: dict[str, float] | None = None,
+    sent_in_order: list[float] | None = None,
 ) -> dict[str, float]:
     """Publish at ``per_second``; returns the perf_counter time each asset's change was sent,
     keyed like the activity entries the change will produce (filled in as it goes into
-    ``sent`` when given, so a listener can match arrivals while publishing continues)."""
+    ``sent`` when given, so a listener can match arrivals while publishing continues).
+    ``sent_in_order`` receives the same times in the order of ``changes``."""
     sent = {} if sent is None else sent
     interval = 1.0 / per_second
     started = time.perf_counter()
@@ -104,6 +137,8 @@ def play(
         data = stamped(change, now)
         key = docids.encode(f"event:{change['asset']['name']}:{now.isoformat()}")
         sent[key] = time.perf_counter()
+        if sent_in_order is not None:
+            sent_in_order.append(sent[key])
         futures.append(publisher.publish(topic_path, data))
     for future in futures:
         future.result(timeout=60)

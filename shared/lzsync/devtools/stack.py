@@ -57,11 +57,11 @@ class StackConfig:
     # "push": the emulator's push subscription (one delivery at a time); "relay": a pull
     # subscription and a concurrent relay that posts push envelopes, as Pub/Sub does at scale.
     delivery: Literal["push", "relay"] = "push"
-    relay_concurrency: int = 64
+    relay_concurrency: int = 128
     # Requests one function instance serves at once (functions-framework's gunicorn threads;
     # Cloud Run's per-instance concurrency when deployed). The real-time layer's group commit
     # batches what arrives concurrently, so this bounds its batches.
-    function_concurrency: int = 64
+    function_concurrency: int = 128
 
     def topic(self, function: str) -> str:
         suffix = FUNCTIONS[function][1]
