@@ -9,6 +9,11 @@ no download at all. GEOGRAPHY and ``ST_*`` functions are then unavailable, which
 use. It also turns off DuckDB's automatic extension download and bqemulator's ``avro``
 extension install, so the emulator never reaches for any host.
 
+One more patch, for fidelity: ``google-cloud-bigquery`` sends the data part of a multipart load
+job (``load_table_from_json``, or ``load_table_from_file`` with ``size``) as ``*/*``, which
+BigQuery accepts and bqemulator refuses with 400. Accepting it here lets tests drive the
+unmodified production client instead of a doctored one.
+
 Run it with the python of the bqemulator virtualenv (``.venv-bq``, built by ``make setup``)::
 
     .venv-bq/bin/python tools/bqemulator/launch.py HOST PORT [PROJECT]
@@ -24,6 +29,7 @@ import sys
 from typing import Any
 
 from bqemulator import cli
+from bqemulator.api.routes import upload
 from bqemulator.storage import engine
 
 _USAGE = "usage: launch.py HOST PORT [PROJECT]"
@@ -45,6 +51,8 @@ def main(argv: list[str]) -> None:
         raise SystemExit(_USAGE)
     host, port = argv[0], argv[1]
     engine.DuckDBEngine._load_spatial = _load_spatial_if_cached  # type: ignore[method-assign]
+    # The client's generic media type (google.cloud.bigquery.client._GENERIC_CONTENT_TYPE).
+    upload._PERMITTED_MEDIA_CONTENT_TYPES += ("*/*",)
     # bqemulator reads its settings from BQEMU_* variables; this is the only switch for avro.
     os.environ["BQEMU_ENABLE_FORMAT_EXTENSIONS"] = "false"
     args = ["start", "--rest-host", host, "--rest-port", port, "--grpc-host", host]
