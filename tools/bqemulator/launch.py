@@ -3,11 +3,11 @@
 Why this file exists: bqemulator 1.4.0 insists on ``INSTALL spatial`` + ``LOAD spatial`` when
 its DuckDB engine starts and aborts if that fails. On our machines the only network is the
 package registries, so the download of DuckDB's spatial extension fails and the emulator never
-starts. This launcher replaces that one start-up step, at import time and in this process only
-(site-packages stays untouched), with a best-effort ``LOAD`` of an already cached extension and
-no download at all. GEOGRAPHY and ``ST_*`` functions are then unavailable, which lzsync does not
-use. It also turns off DuckDB's automatic extension download and bqemulator's ``avro``
-extension install, so the emulator never reaches for any host.
+starts. This launcher replaces that one start-up step, in this process only and before the
+CLI runs (site-packages stays untouched), with a best-effort ``LOAD`` of an already cached
+extension and no download at all. GEOGRAPHY and ``ST_*`` functions are then unavailable, which
+lzsync does not use. It also turns off DuckDB's automatic extension download and bqemulator's
+``avro`` extension install, so the emulator never reaches for any host.
 
 One more patch, for fidelity: ``google-cloud-bigquery`` sends the data part of a multipart load
 job (``load_table_from_json``, or ``load_table_from_file`` with ``size``) as ``*/*``, which
