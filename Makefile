@@ -1,13 +1,18 @@
 # One command per intent. Every target builds on `setup`, which is idempotent: it only
-# reinstalls when pyproject.toml or constraints.txt changed.
+# reinstalls when pyproject.toml or constraints.txt changed (.venv-bq: when its requirements did).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The BigQuery emulator lives in its own virtualenv: its ~70 pins (protobuf 6, duckdb) would
+# clash with ours, and it registers a pytest plugin we do not want in the suite.
+BQ_VENV := .venv-bq
+BQ_STAMP := $(BQ_VENV)/.installed
+BQ_REQUIREMENTS := tools/bqemulator/requirements.txt
 
 .PHONY: setup lint test demo bench package clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(BQ_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +20,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+$(BQ_STAMP): $(BQ_REQUIREMENTS)
+	$(PYTHON) -m venv $(BQ_VENV)
+	$(BQ_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(BQ_VENV)/bin/pip install --quiet -r $(BQ_REQUIREMENTS)
+	touch $(BQ_STAMP)
+
 lint: setup
 	@status=0; \
-	$(BIN)/ruff check shared functions tests bench || status=1; \
-	$(BIN)/ruff format --check shared functions tests bench || status=1; \
+	$(BIN)/ruff check shared functions tests bench tools || status=1; \
+	$(BIN)/ruff format --check shared functions tests bench tools || status=1; \
 	$(BIN)/mypy shared/lzsync || status=1; \
 	exit $$status
 
@@ -37,4 +48,4 @@ package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
 
 clean:
-	rm -rf $(VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BQ_VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis

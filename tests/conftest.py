@@ -1,6 +1,7 @@
-"""Shared fixtures. The emulators start once per session (only when a test asks for them) and
-are always stopped; Firestore is emptied before each test that uses it; Pub/Sub, which has no
-reset, gets unique topic names per test. Nothing here talks to any host but loopback."""
+"""Shared fixtures. The emulators (Firestore + Pub/Sub together, BigQuery alone) start once per
+session (only when a test asks for them) and are always stopped; Firestore is emptied before each
+test that uses it; Pub/Sub and BigQuery, which have no reset, get unique names per test. Nothing
+here talks to any host but loopback."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from google.cloud import firestore
 
 from lzsync.devtools import landing_zone
+from lzsync.devtools.bigquery_emulator import BigQueryEmulator, running_bigquery
 from lzsync.devtools.emulators import EmulatorSuite, running_emulators
 
 PROJECT_ID = "lzsync-test"
@@ -26,6 +28,14 @@ os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSuite]:
     with running_emulators(PROJECT_ID, tmp_path_factory.mktemp("emulator-logs")) as suite:
         yield suite
+
+
+@pytest.fixture(scope="session")
+def bigquery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
+    """The BigQuery emulator (bqemulator), one per session. It has no reset: tests create their
+    own dataset with a unique name. ``bigquery.client()`` gives a real client aimed at it."""
+    with running_bigquery(PROJECT_ID, tmp_path_factory.mktemp("bigquery")) as emulator:
+        yield emulator
 
 
 @pytest.fixture
