@@ -65,3 +65,11 @@ class Collections:
     @property
     def dead_letters(self) -> str:
         return self._named("_dead_letters")
+
+    @property
+    def doc_changes(self) -> str:
+        return self._named("_doc_changes")
+
+    @property
+    def history(self) -> str:
+        return self._named("history")

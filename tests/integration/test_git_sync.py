@@ -322,3 +322,58 @@ def test_include_rules_limit_what_a_repository_syncs(db, tmp_path, remote):
     paths = stored_documents(db)
     assert paths
     assert all(path.startswith("docs/") for path in paths)
+
+
+def _logged_changes(db) -> dict[str, dict]:
+    from datetime import UTC, datetime, timedelta
+
+    from lzsync.adapters.doc_change_log import DocChangeLog
+
+    log = DocChangeLog(db, "_doc_changes", ttl_days=30)
+    now = datetime.now(UTC)
+    records = log.synced_between(now - timedelta(hours=1), now + timedelta(hours=1))
+    return {record["path"]: record for record in records}
+
+
+def test_every_changed_file_is_logged_for_history_beyond_the_activity_list(
+    db, tmp_path, remote, lz_repo, landing_zone_history
+):
+    service = make_service(db, tmp_path, lz_repo)
+    move_branch(remote, landing_zone_history[300].sha)
+    service.handle(webhook_request())
+    first = _logged_changes(db)
+    # The first sync adds every classified file: more than the activity entry lists.
+    assert set(first) == set(classified_tree(remote, landing_zone_history[300].sha))
+    assert len(first) > 100
+    assert {record["change"] for record in first.values()} == {"added"}
+    assert {record["doc_kind"] for record in first.values()} >= {"doc", "policy"}
+
+    before = classified_tree(remote, landing_zone_history[300].sha)
+    after = classified_tree(remote, landing_zone_history[301].sha)
+    move_branch(remote, landing_zone_history[301].sha)
+    service.handle(webhook_request())
+    head = landing_zone_history[301].sha
+    second = {p: r for p, r in _logged_changes(db).items() if r["commit"] == head}
+    expected = {
+        **{path: "added" for path in after if path not in before},
+        **{path: "modified" for path in after if path in before and before[path] != after[path]},
+        **{path: "removed" for path in before if path not in after},
+    }
+    assert expected, "the chosen commit must change classified files"
+    assert {path: record["change"] for path, record in second.items()} == expected
+
+
+def test_a_rename_is_logged_once_with_its_old_path(db, tmp_path, odd_repo):
+    repo = RepoConfig(name="acme/odd", url=str(odd_repo))
+    service = make_service(db, tmp_path, repo)
+    service.handle(webhook_request("acme/odd"))
+    _git(odd_repo, "mv", "docs/guide.md", "docs/handbook.md")
+    _git(odd_repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "mv")
+    head = _git(odd_repo, "rev-parse", "HEAD")
+
+    service.handle(webhook_request("acme/odd"))
+
+    logged = [r for r in _logged_changes(db).values() if r["commit"] == head]
+    assert [(r["path"], r["change"], r["previous_path"]) for r in logged] == [
+        ("docs/handbook.md", "renamed", "docs/guide.md")
+    ]

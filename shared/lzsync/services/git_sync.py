@@ -2,7 +2,8 @@
 
 A run fetches the branch, classifies the head tree, diffs it against the manifest of what
 Firestore holds, writes only added or changed files, deletes removed ones, then records the
-manifest, the synced commit, one ``activity`` entry and ``sync_status/git``. It syncs the head,
+manifest, every file change (``_doc_changes``, for the history layer), the synced commit, one
+``activity`` entry and ``sync_status/git``. It syncs the head,
 never the commit named in the request, so late or duplicated requests cannot roll back.
 
 Failures keep the last good content: nothing is deleted before the new state is known, and the
@@ -31,6 +32,7 @@ from tenacity import (
 )
 
 from lzsync.adapters.activity import ActivityFeed
+from lzsync.adapters.doc_change_log import DocChangeLog
 from lzsync.adapters.git_mirror import GitMirror, HeadCommit
 from lzsync.adapters.git_store import DocumentWrite, GitStore
 from lzsync.adapters.status import StatusBoard
@@ -38,6 +40,7 @@ from lzsync.collection_names import Collections
 from lzsync.errors import RetryableError, SyncInProgress, UnknownRepository, UpstreamUnavailable
 from lzsync.logic.circuit import CircuitPolicy
 from lzsync.logic.classify import Classifier
+from lzsync.logic.doc_changes import file_changes
 from lzsync.logic.file_content import describe
 from lzsync.logic.tree_diff import Fingerprint, TreeDiff, diff
 from lzsync.logs import audit, bound
@@ -78,6 +81,9 @@ class GitSyncService:
         self._names = Collections(settings.collection_prefix)
         self._status = status
         self._activity = activity
+        self._doc_changes = DocChangeLog(
+            client, self._names.doc_changes, settings.activity_ttl_days
+        )
         self._circuit = CircuitPolicy(
             settings.circuit_failure_threshold, settings.circuit_open_seconds
         )
@@ -135,7 +141,15 @@ class GitSyncService:
                     repo.name, "up_to_date", head.sha, duration_seconds=_since(started)
                 )
             else:
-                changes = self._converge(repo, store, mirror, head)
+                changes, kinds = self._converge(repo, store, mirror, head)
+                # Before the commit is marked synced: a crash in between re-runs this sync,
+                # and the log's ids make the re-run rewrite the same entries.
+                self._doc_changes.record(
+                    repo=repo.name,
+                    commit=head.sha,
+                    commit_time=head.time,
+                    changes=file_changes(changes, kinds),
+                )
                 store.save_success(head.sha, head.time)
                 outcome = RepoSyncOutcome(
                     repo.name,
@@ -177,14 +191,16 @@ class GitSyncService:
 
     def _converge(
         self, repo: RepoConfig, store: GitStore, mirror: GitMirror, head: HeadCommit
-    ) -> TreeDiff:
+    ) -> tuple[TreeDiff, dict[str, str]]:
+        """Write what changed; returns the changes and the classification of their paths."""
         classifier = Classifier(self._settings.classify_rules, repo.include, repo.exclude)
         wanted: dict[str, Fingerprint] = {}
         for entry in mirror.files(head.sha):
             kind = classifier.kind_of(entry.path)
             if kind is not None:
                 wanted[entry.path] = Fingerprint(entry.sha, kind, entry.mode)
-        changes = diff(store.load_manifest(), wanted)
+        held = store.load_manifest()
+        changes = diff(held, wanted)
         writes = [
             self._document(repo, path, wanted[path], mirror, head) for path in changes.to_write
         ]
@@ -198,7 +214,9 @@ class GitSyncService:
                 "classified_files": len(wanted),
             },
         )
-        return changes
+        kinds = {path: held[path].kind for path in changes.removed}
+        kinds.update({path: wanted[path].kind for path in changes.to_write})
+        return changes, kinds
 
     def _document(
         self,
