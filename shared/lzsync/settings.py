@@ -22,6 +22,7 @@ DocumentKind = Literal["doc", "policy", "runbook", "config"]
 
 MIB: Final = 1024 * 1024
 HOUR_SECONDS: Final = 3600
+DAY_SECONDS: Final = 24 * HOUR_SECONDS
 
 
 class ClassifyRule(BaseModel):
@@ -131,6 +132,24 @@ class Settings(BaseSettings):
     # ≤ 3 writes per change keeps a full batch under Firestore's 500 writes per commit.
     events_batch_max: int = Field(default=100, ge=1, le=160)
     events_expected_interval_seconds: int = Field(default=HOUR_SECONDS, gt=0)
+    # --- layer 5: history in BigQuery ---
+    history_dataset: str = Field(default="lzsync_history", pattern=r"^[A-Za-z0-9_]{1,1024}$")
+    history_project: str | None = Field(
+        default=None, description="project of the dataset; default: the deployment's project"
+    )
+    history_location: str = "US"
+    history_billing_export_table: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$",
+        description="project.dataset.table of the standard Cloud Billing export (cost views)",
+    )
+    history_environment_labels: tuple[str, ...] = ("environment", "env")
+    history_load_chunk_rows: int = Field(default=20_000, gt=0)
+    history_summary_days: int = Field(default=30, gt=0, le=400)
+    history_expected_interval_seconds: int = Field(default=DAY_SECONDS, gt=0)
+    bigquery_api_endpoint: str | None = Field(
+        default=None, description="BigQuery endpoint override (local engine in tests)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def resolved_project_id(self, detected: str | None = None) -> str:

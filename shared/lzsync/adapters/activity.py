@@ -6,11 +6,12 @@ the same change rewrites its entry instead of adding a second one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.clients import transient_errors_as_retryable
 from lzsync.logic import docids
@@ -29,3 +30,20 @@ class ActivityFeed:
         with transient_errors_as_retryable("firestore"):
             self._collection.document(doc_id).set(data)
         return doc_id
+
+    def between(
+        self, start: datetime, end: datetime, layers: frozenset[str]
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, entry) of the entries of ``layers`` timed in [start, end), streamed. Filtered
+        by layer here rather than in the query, which would need a composite index; the other
+        layers' entries of a day are few (one per git sync)."""
+        query = (
+            self._collection.where(filter=FieldFilter("time", ">=", start))
+            .where(filter=FieldFilter("time", "<", end))
+            .order_by("time")
+        )
+        with transient_errors_as_retryable("firestore"):
+            for snapshot in query.stream():
+                entry = snapshot.to_dict() or {}
+                if entry.get("layer") in layers:
+                    yield snapshot.id, entry

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
@@ -83,18 +84,23 @@ class ListingSource:
     # Give up (partial) rather than wait past this many seconds from the first request: the
     # function must still record its outcome before its own timeout kills it.
     budget_seconds: float = 480.0
+    # List the estate as it was at this moment (CAI keeps 35 days); None: as it is now.
+    read_time: datetime | None = None
     _deadline: float | None = None
 
     def _request(self, token: str) -> Any:
         self.pacer.wait()
+        request: dict[str, Any] = {
+            "parent": self.scope,
+            "content_type": asset_v1.ContentType.RESOURCE,
+            "asset_types": list(self.asset_types),
+            "page_size": self.page_size,
+            "page_token": token,
+        }
+        if self.read_time is not None:
+            request["read_time"] = self.read_time
         pager = self.client.list_assets(
-            request={
-                "parent": self.scope,
-                "content_type": asset_v1.ContentType.RESOURCE,
-                "asset_types": list(self.asset_types),
-                "page_size": self.page_size,
-                "page_token": token,
-            },
+            request=request,
             retry=None,  # retried here, along our schedule, resuming from the same token
         )
         return next(iter(pager.pages))

@@ -4,9 +4,11 @@ There is no CAI emulator. This server answers the REST call the real ``google-cl
 client makes (``GET /v1/{parent}/assets?contentType=1&pageSize=…&pageToken=…&assetTypes=…``,
 enums as integers) with the JSON form of ``ListAssetsResponse`` (``assets``, ``nextPageToken``,
 ``readTime``). A page token pins the estate's version, as a real listing is pinned to its read
-time. Faults can be injected per page: HTTP errors in Google's error format (429, 503, ...) and
-slow pages. ``POST /_sim/version`` advances the estate (demo and benchmarks, which run the server
-in its own process: ``python -m lzsync.devtools.asset_server --size N``).
+time; a ``readTime`` in the request (history backfills) is answered from the version
+``version_at`` gives for it, and refused past 35 days as CAI does. Faults can be injected per
+page: HTTP errors in Google's error format (429, 503, ...) and slow pages.
+``POST /_sim/version`` advances the estate (demo and benchmarks, which run the server in its own
+process: ``python -m lzsync.devtools.asset_server --size N``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
@@ -29,6 +31,7 @@ from lzsync.devtools.simulator import Simulator
 from lzsync.settings import Settings
 
 MAX_PAGE_SIZE: Final = 1000  # ListAssets' documented maximum
+READ_TIME_WINDOW: Final = timedelta(days=35)  # how far back ListAssets can read
 _STATUS_NAMES: Final = {
     400: "INVALID_ARGUMENT",
     403: "PERMISSION_DENIED",
@@ -52,6 +55,9 @@ class AssetServer(BackgroundServer):
         self.faults: dict[int, list[int]] = defaultdict(list)  # page → statuses, served in turn
         self.delays: dict[int, float] = {}  # page → seconds
         self.rewrite: AssetFilter | None = None  # lets a test corrupt or rename assets
+        # Which version a listing at a past ``readTime`` sees (history backfills); without it,
+        # every listing sees ``version``.
+        self.version_at: Callable[[datetime], int] | None = None
         self._lock = threading.Lock()
         super().__init__(self._handler(), port)
 
@@ -59,7 +65,9 @@ class AssetServer(BackgroundServer):
         self.start_serving()
         return self
 
-    def _page(self, version: int, page: int, size: int, types: set[str]) -> dict[str, Any]:
+    def _page(
+        self, version: int, page: int, size: int, types: set[str], read_time: str | None = None
+    ) -> dict[str, Any]:
         slots = self.simulator.slots(version)
         start, end = page * size, min((page + 1) * size, slots)
         assets = []
@@ -73,11 +81,12 @@ class AssetServer(BackgroundServer):
                     continue
             assets.append(asset)
         body: dict[str, Any] = {
-            "readTime": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "readTime": read_time or datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "assets": assets,
         }
         if end < slots:
-            token = json.dumps({"v": version, "p": page + 1, "s": size}).encode()
+            pinned = {"v": version, "p": page + 1, "s": size, "t": read_time}
+            token = json.dumps(pinned).encode()
             body["nextPageToken"] = base64.urlsafe_b64encode(token).decode()
         return body
 
@@ -114,10 +123,23 @@ class AssetServer(BackgroundServer):
                 query = parse_qs(url.query)
                 size = min(int(query.get("pageSize", [MAX_PAGE_SIZE])[0]), MAX_PAGE_SIZE)
                 version, page = server.version, 0
+                read_time = query.get("readTime", [None])[0]
+                if read_time is not None:
+                    try:
+                        at = datetime.fromisoformat(read_time)
+                    except ValueError:
+                        self._error(400, f"invalid readTime {read_time}")
+                        return
+                    if at < datetime.now(UTC) - READ_TIME_WINDOW:
+                        self._error(400, "readTime must be within the last 35 days")
+                        return
+                    if server.version_at is not None:
+                        version = server.version_at(at)
                 if "pageToken" in query:
                     try:
                         token = json.loads(base64.urlsafe_b64decode(query["pageToken"][0]))
                         version, page, size = token["v"], token["p"], token["s"]
+                        read_time = token.get("t")
                     except (ValueError, KeyError):
                         self._error(400, "invalid page token")
                         return
@@ -131,7 +153,8 @@ class AssetServer(BackgroundServer):
                 if delay:
                     time.sleep(delay)
                 types = set(query.get("assetTypes", []))
-                self.reply_json(HTTPStatus.OK, server._page(version, page, size, types))
+                body = server._page(version, page, size, types, read_time)
+                self.reply_json(HTTPStatus.OK, body)
 
         return Handler
 

@@ -16,7 +16,7 @@ from typing import Final
 
 from lzsync.devtools.landing_zone import project_root
 
-FUNCTIONS: Final = ("webhook", "git_sync", "asset_snapshot", "asset_events")
+FUNCTIONS: Final = ("webhook", "git_sync", "asset_snapshot", "asset_events", "bq_export")
 _NOT_DEPLOYED: Final = ("devtools", "__pycache__", "*.pyc")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -47,7 +48,10 @@ _STATUS_BY_OUTCOME = {
 }
 
 
-def build_source(settings: Settings, scope: str) -> tuple[AssetSource, str]:
+def build_source(
+    settings: Settings, scope: str, read_time: datetime | None = None
+) -> tuple[AssetSource, str]:
+    """The configured source; ``read_time`` lists the estate as it was then (listing only)."""
     if settings.asset_export_uri:
         return ExportSource(settings.asset_export_uri, settings.asset_page_size), "export"
     source = ListingSource(
@@ -58,6 +62,7 @@ def build_source(settings: Settings, scope: str) -> tuple[AssetSource, str]:
         pacer=RequestPacer(settings.asset_requests_per_minute),
         retry_schedule_seconds=settings.asset_retry_schedule_seconds,
         budget_seconds=settings.asset_run_budget_seconds,
+        read_time=read_time,
     )
     return source, "listing"
 
