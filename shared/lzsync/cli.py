@@ -6,6 +6,8 @@
     lzsync dead-letters replay [--layer L] [--id ID] [--dry-run]
     lzsync dead-letters drain SUBSCRIPTION --to-topic TOPIC
     lzsync resync                               a forced full asset snapshot (repairs drift)
+    lzsync history export [--day D | --from D --to D]
+                                                export days of history (default: yesterday)
 
 It reads the same ``LZSYNC_*`` settings as the functions (and the emulator variables when they
 are set). Replays publish each message exactly as it was first delivered to the topic of its
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TextIO
 
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
@@ -25,8 +28,14 @@ from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 from lzsync.adapters.clients import firestore_client, project_id, publisher_client
 from lzsync.adapters.dead_letter_replay import DeadLetterArchive, drain_subscription, publish_raw
 from lzsync.collection_names import Collections
-from lzsync.errors import LzsyncError
+from lzsync.errors import LzsyncError, RetryableError
 from lzsync.services.asset_snapshot_http import run_snapshot
+from lzsync.services.history_export_http import (
+    UnexportableDay,
+    parse_day,
+    run_export,
+    yesterday,
+)
 from lzsync.settings import Settings
 
 _LAYERS = ("webhook", "git", "assets", "events", "history")
@@ -134,6 +143,36 @@ def _resync(settings: Settings, out: TextIO) -> int:
     return 0 if outcome.outcome == "complete" else 1
 
 
+def _history(settings: Settings, arguments: argparse.Namespace, out: TextIO) -> int:
+    if arguments.day and (arguments.first or arguments.last):
+        raise LzsyncError("give either --day or --from/--to")
+    if arguments.day:
+        days = [parse_day(arguments.day)]
+    else:
+        first = parse_day(arguments.first) if arguments.first else yesterday()
+        last = parse_day(arguments.last) if arguments.last else first
+        if last < first:
+            raise LzsyncError(f"--to {last} is before --from {first}")
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    failed = 0
+    for index, day in enumerate(days, start=1):
+        print(f"[{index}/{len(days)}] {day} ...", end=" ", file=out, flush=True)
+        try:
+            outcome = run_export(settings, day)
+        except (UnexportableDay, RetryableError) as error:
+            failed += 1
+            print(f"failed: {error}", file=out, flush=True)
+            continue
+        rows = ", ".join(f"{name} {table['rows']}" for name, table in outcome.tables.items())
+        print(
+            f"{rows} rows; {outcome.bytes_loaded:,} bytes in {outcome.duration_seconds} s",
+            file=out,
+            flush=True,
+        )
+    print(f"{len(days) - failed} of {len(days)} day(s) exported", file=out)
+    return 1 if failed else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lzsync", description="lzsync operations")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +191,12 @@ def _parser() -> argparse.ArgumentParser:
     drain.add_argument("subscription")
     drain.add_argument("--to-topic", required=True)
     commands.add_parser("resync", help="force a full asset snapshot")
+    history = commands.add_parser("history", help="BigQuery history")
+    history_actions = history.add_subparsers(dest="action", required=True)
+    export = history_actions.add_parser("export", help="export (or re-export) days")
+    export.add_argument("--day", help="one day, YYYY-MM-DD (default: yesterday, UTC)")
+    export.add_argument("--from", dest="first", help="first day of a backfill")
+    export.add_argument("--to", dest="last", help="last day of a backfill (default: --from)")
     return parser
 
 
@@ -163,8 +208,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
             return _status(settings, out)
         if arguments.command == "dead-letters":
             return _dead_letters(settings, arguments, out)
+        if arguments.command == "history":
+            return _history(settings, arguments, out)
         return _resync(settings, out)
-    except LzsyncError as error:
+    except (LzsyncError, UnexportableDay) as error:
         print(f"lzsync: {error}", file=sys.stderr)
         return 2
 

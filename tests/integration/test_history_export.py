@@ -239,7 +239,7 @@ def test_an_empty_estate_empties_the_day_and_a_failed_listing_keeps_the_last_goo
     assert _rows_per_day(settings, "asset_snapshots")[day] == full
     status = db.collection("sync_status").document("history").get().to_dict()
     assert status["state"] == "failing"
-    assert "page 1" in status["last_error"]
+    assert "page 1" in status["last_error"]["message"]
     assert status["last_partition"] == day.isoformat()  # the last good day, still there
 
     server.faults.clear()
@@ -321,3 +321,25 @@ def test_the_function_exports_the_requested_day_and_refuses_a_bad_one(db, http):
         assert reply.status_code == 400
         assert reply.get_json()["status"] == "refused"
         assert "Traceback" not in json.dumps(reply.get_json())
+
+
+def test_the_command_line_backfills_a_range_with_progress(db, settings, http):
+    import io
+
+    from lzsync.cli import main
+
+    out = io.StringIO()
+    code = main(
+        ["history", "export", "--from", WEEK[0].isoformat(), "--to", WEEK[2].isoformat()], out
+    )
+
+    assert code == 0, out.getvalue()
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert lines[-1] == "3 of 3 day(s) exported"
+    assert sorted(_rows_per_day(settings, "asset_snapshots")) == WEEK[:3]
+
+    out = io.StringIO()
+    old = (TODAY - timedelta(days=40)).isoformat()
+    assert main(["history", "export", "--day", old], out) == 1
+    assert "35 days" in out.getvalue()

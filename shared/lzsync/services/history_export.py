@@ -214,7 +214,7 @@ class HistoryExportService:
             "state": "ok" if outcome.outcome == "complete" else "failing",
             "last_attempt": now,
             "last_outcome": outcome.outcome,
-            "last_error": outcome.error,
+            "last_error": {"message": outcome.error, "at": now} if outcome.error else None,
             "duration_seconds": outcome.duration_seconds,
             "expected_interval_seconds": self._settings.history_expected_interval_seconds,
         }
