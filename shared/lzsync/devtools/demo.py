@@ -5,8 +5,9 @@ Starts the Firestore and Pub/Sub emulators and both git functions on loopback, r
 commit of the bundled landing zone as a signed GitHub push, and prints what the Portal would now
 show and how fast it got there. Then snapshots a simulated estate through the real Cloud Asset
 Inventory client and a local ListAssets server, re-runs it unchanged, moves the estate on, and
-prints what each run changed and cost. Everything it starts is stopped on exit (``--keep`` waits for
-Ctrl-C first, so the data can be browsed).
+prints what each run changed and cost; plays live feed changes; exports the last week of
+history to a local BigQuery engine and prints the trend table. Everything it starts is stopped
+on exit (``--keep`` waits for Ctrl-C first, so the data can be browsed).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tqdm import tqdm
 
 from lzsync.adapters.clients import publisher_client
 from lzsync.devtools.asset_server import AssetServer, settings_for
+from lzsync.devtools.demo_history import history_phase
 from lzsync.devtools.emulators import running_emulators
 from lzsync.devtools.feed_player import ActivityListener, play
 from lzsync.devtools.landing_zone import (
@@ -227,6 +229,7 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
             simulator,
             arguments.live_events,
         )
+        history_phase(session.client, DEMO_PROJECT, simulator, newest=2, work=work)
         firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
         print(
             "\nInspect: the Firestore emulator's REST API, e.g.\n"
