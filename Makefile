@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python -m bench.git_webhook
 	$(BIN)/python -m bench.asset_snapshot
 	$(BIN)/python -m bench.asset_events
+	$(BIN)/python -m bench.history_export
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions

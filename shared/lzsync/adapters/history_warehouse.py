@@ -164,10 +164,22 @@ def _ddl_type(field: bigquery.SchemaField) -> str:
     return f"ARRAY<{base}>" if field.mode == "REPEATED" else base
 
 
-def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[bytes]:
+def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[tuple[int, io.BytesIO]]:
+    """Up to ``size`` rows at a time as newline-delimited JSON. Rows are encoded as they are
+    pulled, so a chunk holds only its bytes, never its rows as objects."""
     iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield "\n".join(json.dumps(row, separators=(",", ":")) for row in chunk).encode()
+    while True:
+        buffer = io.BytesIO()
+        count = 0
+        for row in islice(iterator, size):
+            if count:
+                buffer.write(b"\n")
+            buffer.write(json.dumps(row, separators=(",", ":")).encode())
+            count += 1
+        if not count:
+            return
+        buffer.seek(0)
+        yield count, buffer
 
 
 class HistoryWarehouse:
@@ -229,7 +241,7 @@ class HistoryWarehouse:
         stage = self.table_path(f"_stage_{table}_{day:%Y%m%d}")
         total_rows = total_bytes = jobs = 0
         with _as_upstream_errors():
-            for data in _chunks(rows, self._chunk_rows):
+            for count, data in _chunks(rows, self._chunk_rows):
                 config = bigquery.LoadJobConfig(
                     schema=list(spec.schema),
                     source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
@@ -239,11 +251,12 @@ class HistoryWarehouse:
                         else bigquery.WriteDisposition.WRITE_APPEND
                     ),
                 )
-                job = self._client.load_table_from_file(io.BytesIO(data), stage, job_config=config)
+                size = len(data.getbuffer())
+                job = self._client.load_table_from_file(data, stage, job_config=config)
                 job.result(timeout=_JOB_TIMEOUT_SECONDS)
                 jobs += 1
-                total_rows += data.count(b"\n") + 1
-                total_bytes += len(data)
+                total_rows += count
+                total_bytes += size
                 _log.info(
                     "rows staged",
                     extra={"table": table, "day": day.isoformat(), "rows": total_rows},
