@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.child import measure_in_child
 from lzsync.devtools.emulators import running_emulators, stop_process_group
 from lzsync.devtools.landing_zone import project_root
 from lzsync.devtools.signals import stop_like_ctrl_c
@@ -55,18 +56,6 @@ def _run_once() -> None:
     )
 
 
-def _snapshot_in_child(env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.asset_snapshot", "--child"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=project_root(),
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def _serve(size: int) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "lzsync.devtools.asset_server", "--size", str(size)],
@@ -98,10 +87,10 @@ def main() -> None:
                     "LZSYNC_LOG_LEVEL": "WARNING",
                 }
                 print(f"{size:,} assets: first snapshot...", flush=True)
-                first = _snapshot_in_child(env)
+                first = measure_in_child("bench.asset_snapshot", env)
                 print(f"  {first}", flush=True)
                 print(f"{size:,} assets: unchanged re-run...", flush=True)
-                rerun = _snapshot_in_child(env)
+                rerun = measure_in_child("bench.asset_snapshot", env)
                 print(f"  {rerun}", flush=True)
             finally:
                 stop_process_group(server)  # type: ignore[arg-type]

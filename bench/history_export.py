@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.asset_snapshot import _serve
+from bench.child import measure_in_child
 from lzsync.devtools.bigquery_emulator import running_bigquery
 from lzsync.devtools.emulators import running_emulators, stop_process_group
 from lzsync.devtools.landing_zone import project_root
@@ -55,18 +55,6 @@ def _run_once() -> None:
     )
 
 
-def _export_in_child(env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.history_export", "--child"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=project_root(),
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     stop_like_ctrl_c()
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "sizes": {}}
@@ -91,7 +79,7 @@ def main() -> None:
                 runs: dict[str, Any] = {}
                 for run in ("first_export", "re_export_same_day"):
                     print(f"{size:,} assets: {run.replace('_', ' ')}...", flush=True)
-                    runs[run] = _export_in_child(env)
+                    runs[run] = measure_in_child("bench.history_export", env)
                     print(f"  {runs[run]}", flush=True)
                 results["sizes"][str(size)] = runs
             finally:

@@ -198,6 +198,12 @@ def test_real_feed_samples_all_apply(deliver, db):
     assert len(list(db.collection("resources").stream())) == 5
 
 
+# Each example runs against the emulator: a few, without hypothesis' per-example deadline.
+FEW_EMULATOR_EXAMPLES = settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 SIM = Simulator(size=400, seed=5, update_share=0.3, delete_share=0.15, create_share=0.1)
 
 
@@ -220,11 +226,7 @@ def expected_after_all() -> dict[str, str]:
     }
 
 
-@settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@FEW_EMULATOR_EXAMPLES
 @given(seed=st.integers(0, 2**32 - 1), duplicate_share=st.floats(0, 0.5))
 def test_any_interleaving_and_duplication_converges(emulators, db, seed, duplicate_share):
     emulators.reset_firestore()
@@ -265,11 +267,7 @@ def _items(messages: list[bytes]) -> list[tuple]:
     return items
 
 
-@settings(
-    max_examples=4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@FEW_EMULATOR_EXAMPLES
 @given(seed=st.integers(0, 2**32 - 1), largest_batch=st.integers(2, 120))
 def test_shared_transactions_converge_like_single_changes(emulators, db, seed, largest_batch):
     """Batches mixing several changes of the same asset (duplicates included) decide each

@@ -268,13 +268,17 @@ def test_special_files_are_recorded_with_a_flag_instead_of_content(db, tmp_path,
     assert documents["docs/guide.md"]["title"] == "Guide"
 
 
-def test_a_rename_is_one_write_one_delete_and_reported_as_a_rename(db, tmp_path, odd_repo):
-    repo = RepoConfig(name="acme/odd", url=str(odd_repo))
-    service = make_service(db, tmp_path, repo)
+def _synced_then_renamed(db, tmp_path, odd_repo) -> tuple[GitSyncService, str]:
+    """The odd repository synced, then docs/guide.md renamed in a new commit (not synced yet)."""
+    service = make_service(db, tmp_path, RepoConfig(name="acme/odd", url=str(odd_repo)))
     service.handle(webhook_request("acme/odd"))
     _git(odd_repo, "mv", "docs/guide.md", "docs/handbook.md")
     _git(odd_repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "mv")
-    head = _git(odd_repo, "rev-parse", "HEAD")
+    return service, _git(odd_repo, "rev-parse", "HEAD")
+
+
+def test_a_rename_is_one_write_one_delete_and_reported_as_a_rename(db, tmp_path, odd_repo):
+    service, head = _synced_then_renamed(db, tmp_path, odd_repo)
 
     [outcome] = service.handle(webhook_request("acme/odd"))
 
@@ -364,12 +368,7 @@ def test_every_changed_file_is_logged_for_history_beyond_the_activity_list(
 
 
 def test_a_rename_is_logged_once_with_its_old_path(db, tmp_path, odd_repo):
-    repo = RepoConfig(name="acme/odd", url=str(odd_repo))
-    service = make_service(db, tmp_path, repo)
-    service.handle(webhook_request("acme/odd"))
-    _git(odd_repo, "mv", "docs/guide.md", "docs/handbook.md")
-    _git(odd_repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "mv")
-    head = _git(odd_repo, "rev-parse", "HEAD")
+    service, head = _synced_then_renamed(db, tmp_path, odd_repo)
 
     service.handle(webhook_request("acme/odd"))
 

@@ -343,3 +343,84 @@ def test_the_command_line_backfills_a_range_with_progress(db, settings, http):
     old = (TODAY - timedelta(days=40)).isoformat()
     assert main(["history", "export", "--day", old], out) == 1
     assert "35 days" in out.getvalue()
+
+
+def _billing_schema():
+    """The standard Cloud Billing export's columns that cost views read, with their types (a
+    subset of the public schema: the view names only these)."""
+    from google.cloud.bigquery import SchemaField as F
+
+    return [
+        F("billing_account_id", "STRING"),
+        F("service", "RECORD", fields=[F("id", "STRING"), F("description", "STRING")]),
+        F("sku", "RECORD", fields=[F("id", "STRING"), F("description", "STRING")]),
+        F("usage_start_time", "TIMESTAMP"),
+        F("usage_end_time", "TIMESTAMP"),
+        F(
+            "project",
+            "RECORD",
+            fields=[F("id", "STRING"), F("number", "STRING"), F("name", "STRING")],
+        ),
+        F("cost", "FLOAT"),
+        F("currency", "STRING"),
+        F(
+            "credits",
+            "RECORD",
+            mode="REPEATED",
+            fields=[
+                F("name", "STRING"),
+                F("amount", "FLOAT"),
+                F("full_name", "STRING"),
+                F("id", "STRING"),
+                F("type", "STRING"),
+            ],
+        ),
+        F("invoice", "RECORD", fields=[F("month", "STRING")]),
+        F("cost_type", "STRING"),
+    ]
+
+
+def test_cost_views_read_the_standard_billing_export(db, settings, bigquery):
+    from google.cloud import bigquery as bq
+
+    client = history_client(PROJECT_ID, settings.bigquery_api_endpoint)
+    billing_dataset = f"{PROJECT_ID}.billing_{uuid.uuid4().hex[:8]}"
+    client.create_dataset(billing_dataset)
+    billing_table = f"{billing_dataset}.gcp_billing_export_v1_010101_ABCDEF_012345"
+    client.create_table(bq.Table(billing_table, schema=_billing_schema()))
+    day = WEEK[-1]
+    rows = []
+    for hour, (project, cost, credit) in enumerate(
+        [("prj-p-svpc", 10.0, -1.5), ("prj-p-svpc", 5.0, 0.0), ("prj-d-app", 2.25, -0.25)]
+    ):
+        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=hour)
+        rows.append(
+            {
+                "billing_account_id": "010101-ABCDEF-012345",
+                "service": {"id": "6F81-5844-456A", "description": "Compute Engine"},
+                "sku": {"id": "D973-5D65-BAB2", "description": "E2 Instance Core"},
+                "usage_start_time": start.isoformat(),
+                "usage_end_time": (start + timedelta(hours=1)).isoformat(),
+                "project": {"id": project, "number": "123", "name": project},
+                "cost": cost,
+                "currency": "EUR",
+                "credits": [{"name": "Sustained use", "amount": credit, "type": "SUSTAINED"}]
+                if credit
+                else [],
+                "invoice": {"month": day.strftime("%Y%m")},
+                "cost_type": "regular",
+            }
+        )
+    client.load_table_from_json(rows, billing_table).result()
+    with_cost = settings.model_copy(update={"history_billing_export_table": billing_table})
+
+    history_service(with_cost, db).run(day)
+
+    by_project = {
+        row["project_id"]: round(row["cost"] + row["credits"], 2)
+        for row in view(with_cost, "cost_daily")
+    }
+    assert by_project == {"prj-p-svpc": 13.5, "prj-d-app": 2.0}
+    summary = db.collection("history").document("summary").get().to_dict()
+    [today] = [entry for entry in summary["daily"] if entry["period_start"] == day.isoformat()]
+    assert today["net_cost"] == 15.5

@@ -36,6 +36,7 @@ from lzsync.errors import ConfigError, RetryableError, SyncInProgress
 from lzsync.logic.rate_limit import RequestPacer
 from lzsync.logs import bound, configure
 from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
+from lzsync.services.json_reply import json_reply
 from lzsync.settings import Settings, load_settings
 
 _log = logging.getLogger("lzsync.assets")
@@ -119,23 +120,17 @@ def handle(request: flask.Request) -> flask.Response:
             outcome = run_snapshot(_settings())
         except (ConfigError, ValidationError, SettingsError) as error:
             _log.error("asset snapshot misconfigured", extra={"error": str(error)})
-            return _reply(500, {"status": "misconfigured", "error": str(error)})
+            return json_reply(500, {"status": "misconfigured", "error": str(error)})
         except SyncInProgress as error:
-            return _reply(409, {"status": "busy", "error": str(error)})
+            return json_reply(409, {"status": "busy", "error": str(error)})
         except RetryableError as error:
             # Firestore unreachable before the run could even record its state.
             _log.error("asset snapshot failed", extra={"error": str(error)})
-            return _reply(503, {"status": "failed", "error": str(error)})
+            return json_reply(503, {"status": "failed", "error": str(error)})
         except Exception as error:
             # Never a stack trace to the caller; the log has it.
             _log.exception("asset snapshot failed before it could run")
-            return _reply(500, {"status": "failed", "error": type(error).__name__})
+            return json_reply(500, {"status": "failed", "error": type(error).__name__})
         body = asdict(outcome)
         body["status"] = outcome.outcome
-        return _reply(_STATUS_BY_OUTCOME.get(outcome.outcome, 500), body)
-
-
-def _reply(status: int, body: dict[str, Any]) -> flask.Response:
-    reply = flask.jsonify(body)
-    reply.status_code = status
-    return reply
+        return json_reply(_STATUS_BY_OUTCOME.get(outcome.outcome, 500), body)

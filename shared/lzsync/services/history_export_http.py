@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Final
+from typing import Final
 
 import flask
 from google.cloud import firestore
@@ -32,6 +32,7 @@ from lzsync.errors import ConfigError, RetryableError
 from lzsync.logs import bound, configure
 from lzsync.services.asset_snapshot_http import build_source
 from lzsync.services.history_export import ExportOutcome, HistoryExportService, day_bounds
+from lzsync.services.json_reply import json_reply
 from lzsync.settings import Settings, load_settings
 
 _log = logging.getLogger("lzsync.history")
@@ -125,17 +126,17 @@ def handle(request: flask.Request) -> flask.Response:
             day = _requested_day(request)
             outcome = run_export(_settings(), day)
         except UnexportableDay as error:
-            return _reply(400, {"status": "refused", "error": str(error)})
+            return json_reply(400, {"status": "refused", "error": str(error)})
         except (ConfigError, ValidationError, SettingsError) as error:
             _log.error("history export misconfigured", extra={"error": str(error)})
-            return _reply(500, {"status": "misconfigured", "error": str(error)})
+            return json_reply(500, {"status": "misconfigured", "error": str(error)})
         except RetryableError as error:
             _log.error("history export failed, retry later", extra={"error": str(error)})
-            return _reply(503, {"status": "failed", "error": str(error)})
+            return json_reply(503, {"status": "failed", "error": str(error)})
         except Exception as error:
             _log.exception("history export failed")
-            return _reply(500, {"status": "failed", "error": type(error).__name__})
-        return _reply(
+            return json_reply(500, {"status": "failed", "error": type(error).__name__})
+        return json_reply(
             200,
             {
                 "status": outcome.outcome,
@@ -146,9 +147,3 @@ def handle(request: flask.Request) -> flask.Response:
                 "duration_seconds": outcome.duration_seconds,
             },
         )
-
-
-def _reply(status: int, body: dict[str, Any]) -> flask.Response:
-    reply = flask.jsonify(body)
-    reply.status_code = status
-    return reply
