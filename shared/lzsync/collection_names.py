@@ -71,5 +71,9 @@ class Collections:
         return self._named("_doc_changes")
 
     @property
+    def alerts(self) -> str:
+        return self._named("_alerts")
+
+    @property
     def history(self) -> str:
         return self._named("history")

@@ -150,6 +150,18 @@ class Settings(BaseSettings):
     bigquery_api_endpoint: str | None = Field(
         default=None, description="BigQuery endpoint override (local engine in tests)"
     )
+    # --- freshness check and alerts ---
+    freshness_layers: tuple[Literal["webhook", "git", "assets", "events", "history"], ...] = (
+        "webhook",
+        "git",
+        "assets",
+        "events",
+        "history",
+    )
+    freshness_stale_after_seconds: dict[str, int] = Field(
+        default_factory=dict, description="per-layer stale thresholds overriding the defaults"
+    )
+    alert_webhook_url: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def resolved_project_id(self, detected: str | None = None) -> str:

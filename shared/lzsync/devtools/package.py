@@ -16,7 +16,14 @@ from typing import Final
 
 from lzsync.devtools.landing_zone import project_root
 
-FUNCTIONS: Final = ("webhook", "git_sync", "asset_snapshot", "asset_events", "bq_export")
+FUNCTIONS: Final = (
+    "webhook",
+    "git_sync",
+    "asset_snapshot",
+    "asset_events",
+    "bq_export",
+    "freshness_check",
+)
 _NOT_DEPLOYED: Final = ("devtools", "__pycache__", "*.pyc")
 
 

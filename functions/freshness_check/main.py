@@ -1,0 +1,12 @@
+"""Cloud Function ``freshness_check``: Cloud Scheduler's call in, stale layers marked and
+announced out."""
+
+import flask
+import functions_framework
+
+from lzsync.services import freshness_http
+
+
+@functions_framework.http
+def freshness_check(request: flask.Request) -> flask.Response:
+    return freshness_http.handle(request)
