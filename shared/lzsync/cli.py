@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
@@ -29,6 +29,7 @@ from lzsync.adapters.clients import firestore_client, project_id, publisher_clie
 from lzsync.adapters.dead_letter_replay import DeadLetterArchive, drain_subscription, publish_raw
 from lzsync.collection_names import Collections
 from lzsync.errors import LzsyncError, RetryableError
+from lzsync.logic.freshness import assess, stale_thresholds
 from lzsync.services.asset_snapshot_http import run_snapshot
 from lzsync.services.history_export_http import (
     UnexportableDay,
@@ -51,6 +52,8 @@ def _topic_for(settings: Settings, layer: str) -> str:
 def _status(settings: Settings, out: TextIO) -> int:
     client = firestore_client(project_id(settings))
     collection = client.collection(Collections(settings.collection_prefix).sync_status)
+    thresholds = stale_thresholds(settings.freshness_stale_after_seconds)
+    now = datetime.now(UTC)
     for layer in _LAYERS:
         data = collection.document(layer).get().to_dict()
         if data is None:
@@ -58,9 +61,11 @@ def _status(settings: Settings, out: TextIO) -> int:
             continue
         last_error = data.get("last_error")
         error = last_error.get("message", "") if isinstance(last_error, dict) else ""
+        freshness = assess(layer, data, now, thresholds[layer])
+        age = "never" if freshness.age_seconds is None else f"{freshness.age_seconds / 3600:.1f} h"
         print(
-            f"{layer:<8} {data.get('state', '?'):<9} last success {data.get('last_success')}"
-            + (f"  error: {error}" if error else ""),
+            f"{layer:<8} {data.get('state', '?'):<9} {freshness.state:<6} "
+            f"last success {age} ago" + (f"  error: {error}" if error else ""),
             file=out,
         )
     return 0

@@ -151,3 +151,20 @@ def test_status_prints_every_layer(db):
     assert "git      degraded" in output
     assert "remote down" in output
     assert "history  never ran" in output
+
+
+def test_status_says_how_old_and_how_fresh_each_layer_is(db):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    db.collection("sync_status").document("assets").set(
+        {"state": "ok", "last_success": now - timedelta(hours=7), "expected_interval_seconds": 300}
+    )
+    db.collection("sync_status").document("git").set(
+        {"state": "ok", "last_success": now, "expected_interval_seconds": 21600}
+    )
+
+    _code, output = run("status")
+
+    assert "assets   ok        stale  last success 7.0 h ago" in output
+    assert "git      ok        fresh  last success 0.0 h ago" in output
