@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -238,7 +239,9 @@ class HistoryWarehouse:
     def replace_day(self, table: str, day: date, rows: Iterable[Mapping[str, Any]]) -> DayLoad:
         """Make ``table``'s partition for ``day`` hold exactly ``rows``."""
         spec = TABLES[table]
-        stage = self.table_path(f"_stage_{table}_{day:%Y%m%d}")
+        # Per run: two overlapping exports of one day (the schedule and a manual backfill)
+        # stage apart; their swaps are transactions, the later one wins with the same rows.
+        stage = self.table_path(f"_stage_{table}_{day:%Y%m%d}_{uuid.uuid4().hex[:8]}")
         total_rows = total_bytes = jobs = 0
         with _as_upstream_errors():
             for count, data in _chunks(rows, self._chunk_rows):

@@ -48,7 +48,8 @@ from lzsync.logic import docids
 from lzsync.logic.signature import sign
 from lzsync.services.asset_snapshot import SnapshotOutcome
 from lzsync.services.asset_snapshot_http import run_snapshot
-from lzsync.settings import RepoConfig
+from lzsync.services.freshness_http import freshness_check
+from lzsync.settings import RepoConfig, Settings
 
 DEMO_PROJECT = "lzsync-demo"
 _LIVE_RATE = 5  # changes per second: the emulator's push subscription delivers one at a time
@@ -163,6 +164,18 @@ def _live_phase(
         )
 
 
+def _freshness(client: firestore.Client) -> None:
+    """The scheduled freshness check once, as the Portal's layer cards would colour it."""
+    settings = Settings(_env_file=None, project_id=DEMO_PROJECT)
+    outcome = freshness_check(settings, client).run()
+    print("\nFreshness check (sync_status, as the Portal's cards colour it):")
+    for layer in outcome.layers:
+        age = "never" if layer.age_seconds is None else f"{layer.age_seconds:,.0f} s ago"
+        print(f"  {layer.layer:<8} {layer.state:<6} last success {age}")
+    if outcome.changes:
+        print(f"  alerts raised (log line per change): {outcome.changes}")
+
+
 def _signed_curl(work: Path, webhook_url: str, secret: str) -> str:
     """A ready-to-run, correctly signed request, so the kept stack can be tried by hand."""
     body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 4242}).encode()
@@ -230,6 +243,7 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
             arguments.live_events,
         )
         history_phase(session.client, DEMO_PROJECT, simulator, newest=2, work=work)
+        _freshness(session.client)
         firestore_host = emulators.env()["FIRESTORE_EMULATOR_HOST"]
         print(
             "\nInspect: the Firestore emulator's REST API, e.g.\n"
