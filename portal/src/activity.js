@@ -51,7 +51,7 @@ export function createActivity(list, moreButton, { db, name, pageSize, connectio
             },
           },
           h("time", {}, formatTime(entry.time)),
-          h("span", { class: `area ${area}` }, area),
+          h("span", { class: `area area-${area}` }, area),
           h("span", { class: "kind" }, entry.kind ?? ""),
           ...describe(entry),
         );

@@ -56,7 +56,7 @@ function card(layer, status, nowMs, redAfterSeconds) {
         "dl",
         {},
         row(
-          "last success",
+          layer === "events" ? "last event" : "last success",
           `${formatTime(successTime(layer, status))} (${formatDuration(
             ageSeconds(successTime(layer, status), nowMs),
           )} ago)`,

@@ -30,11 +30,8 @@ export function createConnection(banner) {
       .map(([name, listener]) => `${name}: ${listener.error.code ?? listener.error.message}`);
     banner.dataset.connection = state;
     document.body.dataset.connection = state;
-    banner.replaceChildren(
-      h("span", { class: "dot" }),
-      MESSAGES[state],
-      errors.length ? h("span", { class: "detail" }, ` (${errors.join("; ")})`) : null,
-    );
+    banner.replaceChildren(h("span", { class: "dot" }), MESSAGES[state]);
+    if (errors.length) banner.append(h("span", { class: "detail" }, ` (${errors.join("; ")})`));
   };
 
   window.addEventListener("online", () => {
