@@ -9,10 +9,19 @@ STAMP := $(VENV)/.installed
 BQ_VENV := .venv-bq
 BQ_STAMP := $(BQ_VENV)/.installed
 BQ_REQUIREMENTS := tools/bqemulator/requirements.txt
+# The Portal's sync-status page (portal/): npm installs the exact versions of package-lock.json,
+# Vite builds portal/dist. Rebuilt only when the lock file or a source of the page changed.
+PORTAL := portal
+PORTAL_STAMP := $(PORTAL)/dist/.built
+PORTAL_SOURCES := $(PORTAL)/package.json $(PORTAL)/package-lock.json $(PORTAL)/.npmrc \
+	$(PORTAL)/index.html $(PORTAL)/vite.config.js $(shell find $(PORTAL)/src $(PORTAL)/public -type f)
+
+# Browser tests drive the machine's Chromium: Playwright must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: setup lint test demo bench package clean
 
-setup: $(STAMP) $(BQ_STAMP)
+setup: $(STAMP) $(BQ_STAMP) $(PORTAL_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +34,10 @@ $(BQ_STAMP): $(BQ_REQUIREMENTS)
 	$(BQ_VENV)/bin/pip install --quiet --upgrade pip==25.3
 	$(BQ_VENV)/bin/pip install --quiet -r $(BQ_REQUIREMENTS)
 	touch $(BQ_STAMP)
+
+$(PORTAL_STAMP): $(PORTAL_SOURCES)
+	cd $(PORTAL) && npm ci --loglevel=error && ./node_modules/.bin/vite build --logLevel warn
+	touch $(PORTAL_STAMP)
 
 lint: setup
 	@status=0; \
@@ -50,3 +63,4 @@ package: setup
 
 clean:
 	rm -rf $(VENV) $(BQ_VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(PORTAL)/node_modules $(PORTAL)/dist test-artifacts
