@@ -1,13 +1,11 @@
 // The page's settings come from config.json next to index.html, read at start-up, so one build
 // serves the emulator and any real project. Fields: portal/README.md.
-import { RED_AFTER_SECONDS } from "./freshness.js";
-
 const DEFAULTS = {
   collectionPrefix: "",
   activityPageSize: 20,
   documentPageSize: 50,
   documentKinds: ["doc", "runbook", "policy", "config"],
-  redAfterSeconds: RED_AFTER_SECONDS,
+  redAfterSeconds: null, // per-layer defaults: freshness.js
   auth: { googleSignIn: false },
 };
 

@@ -26,11 +26,19 @@ test("a degraded layer or one that never succeeded is at least amber", () => {
   assert.equal(freshness("git", { state: "ok" }, NOW), "amber");
 });
 
-test("a daily layer turns red only after two intervals", () => {
+test("a daily layer turns red past its own threshold (26 h), not at six hours", () => {
   const status = (age) => ({ last_success: ago(age), expected_interval_seconds: 24 * HOUR });
   assert.equal(freshness("history", status(7 * HOUR), NOW), "ok");
   assert.equal(freshness("history", status(25 * HOUR), NOW), "amber");
   assert.equal(freshness("history", status(49 * HOUR), NOW), "red");
+});
+
+test("the server's stale mark and its threshold win over the page's defaults", () => {
+  const fresh = { state: "ok", last_success: ago(60), expected_interval_seconds: 300 };
+  assert.equal(freshness("assets", { ...fresh, stale: true }, NOW), "red");
+  const custom = { ...fresh, last_success: ago(2 * HOUR), freshness: { stale_after_seconds: HOUR } };
+  assert.equal(freshness("assets", custom, NOW), "red");
+  assert.equal(freshness("git", { state: "ok", last_success: ago(6 * HOUR) }, NOW), "ok");
 });
 
 test("events age by the newest applied event, a ping-only webhook by its last ping", () => {

@@ -44,3 +44,20 @@ def test_thresholds_default_per_layer_and_overrides_replace_only_what_they_name(
     assert thresholds["events"] == 12 * HOUR
     assert thresholds["assets"] == 6 * HOUR
     assert thresholds["history"] > 24 * HOUR  # a daily export must not look stale every day
+
+
+def test_a_webhook_that_has_only_seen_pings_is_fresh_by_its_last_ping():
+    pinged = {"state": "ok", "last_ping": NOW - timedelta(minutes=1)}
+    assert assess("webhook", pinged, NOW, 7 * 24 * HOUR).state == "fresh"
+
+
+def test_the_portal_page_colours_by_the_same_default_thresholds():
+    import re
+
+    from lzsync.devtools.landing_zone import project_root
+    from lzsync.logic.freshness import DEFAULT_STALE_AFTER_SECONDS
+
+    source = (project_root() / "portal" / "src" / "freshness.js").read_text()
+    table = source[source.index("STALE_AFTER_SECONDS = {") : source.index("};")]
+    page = {name: int(value) for name, value in re.findall(r"(\w+): (\d+)", table)}
+    assert page == DEFAULT_STALE_AFTER_SECONDS

@@ -40,6 +40,7 @@ from lzsync.devtools.landing_zone import (
     history,
     project_root,
 )
+from lzsync.devtools.portal_server import running_portal
 from lzsync.devtools.replay import PushResult, percentile, replay
 from lzsync.devtools.signals import stop_like_ctrl_c
 from lzsync.devtools.simulator import Simulator
@@ -224,7 +225,9 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
     with (
         running_emulators(DEMO_PROJECT, work / "logs") as emulators,
         stack_session(emulators.env(), config) as session,
+        running_portal(DEMO_PROJECT, emulators.env()["FIRESTORE_EMULATOR_HOST"]) as portal_url,
     ):
+        print(f"\nThe Portal's sync-status page, live while the demo runs: {portal_url}\n")
         started = time.perf_counter()
         with tqdm(total=len(commits), unit="push", desc="replaying history") as bar:
             results = replay(
@@ -254,6 +257,7 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
             f"  curl 'http://{firestore_host}/v1/projects/{DEMO_PROJECT}/databases/"
             "(default)/documents/inventory/assets'"
         )
+        print(f"\nSync-status page: {portal_url}")
         if arguments.keep:
             url, secret = session.stack.webhook_url, config.webhook_secret
             print(f"\nWebhook: {url} (this run's secret: {secret})")

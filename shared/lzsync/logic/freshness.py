@@ -26,7 +26,12 @@ DEFAULT_STALE_AFTER_SECONDS: Final = {
     "events": 6 * HOUR,
     "history": 26 * HOUR,
 }
-_SUCCESS_FIELD: Final = {"events": "last_event_time"}
+# What counts as a layer doing its job: the real-time layer applying an event; the webhook
+# accepting a delivery or GitHub's ping. The Portal page reads the same fields.
+_SUCCESS_FIELDS: Final = {
+    "events": ("last_event_time",),
+    "webhook": ("last_success", "last_ping"),
+}
 
 State = Literal["fresh", "late", "stale"]
 
@@ -59,8 +64,8 @@ def assess(
     layer: str, status: Mapping[str, Any] | None, now: datetime, stale_after_seconds: float
 ) -> Freshness:
     status = status or {}
-    last = status.get(_SUCCESS_FIELD.get(layer, "last_success"))
-    last_success = last if isinstance(last, datetime) else None
+    times = [status.get(name) for name in _SUCCESS_FIELDS.get(layer, ("last_success",))]
+    last_success = max((t for t in times if isinstance(t, datetime)), default=None)
     expected = status.get("expected_interval_seconds")
     expected_seconds = float(expected) if isinstance(expected, int | float) else None
     if last_success is None:
