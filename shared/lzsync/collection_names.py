@@ -7,6 +7,20 @@ copy in the same database. Internal collections start with ``_``; the Portal nev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+# What the Portal reads, and so what the security rules open to Portal users (README "Security
+# rules"). `compliance` is written by the compliance engine (a later layer); the Portal already
+# listens to it. Every other collection is internal bookkeeping and stays closed.
+PORTAL_COLLECTIONS: Final[tuple[str, ...]] = (
+    "documents",
+    "resources",
+    "inventory",
+    "activity",
+    "sync_status",
+    "history",
+    "compliance",
+)
 
 
 @dataclass(frozen=True)
@@ -17,6 +31,11 @@ class Collections:
 
     def _named(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    @property
+    def portal(self) -> tuple[str, ...]:
+        """The prefixed names of the collections Portal users may read."""
+        return tuple(self._named(name) for name in PORTAL_COLLECTIONS)
 
     @property
     def documents(self) -> str:

@@ -162,6 +162,17 @@ class Settings(BaseSettings):
         default_factory=dict, description="per-layer stale thresholds overriding the defaults"
     )
     alert_webhook_url: SecretStr | None = None
+    # --- Portal access: rendered into firestore.rules (lzsync.devtools.rules) ---
+    portal_claim: str = Field(
+        default="portal",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="Firebase Auth custom claim that must be true for a Portal user",
+    )
+    portal_email_domain: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+        description="verified emails of this domain are Portal users too; none: claim only",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     def resolved_project_id(self, detected: str | None = None) -> str:
