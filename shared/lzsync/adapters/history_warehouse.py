@@ -208,13 +208,22 @@ class HistoryWarehouse:
     def ensure(self, views: Mapping[str, str]) -> None:
         """Dataset, tables (new fields added) and views, created or brought up to date."""
         with _as_upstream_errors():
-            dataset = bigquery.Dataset(self.dataset_path)
-            dataset.location = self._location
-            self._client.create_dataset(dataset, exists_ok=True)
+            self._ensure_dataset()
             for name, spec in TABLES.items():
                 self._ensure_table(name, spec)
             for name, query in views.items():
                 self.run(f"CREATE OR REPLACE VIEW `{self.table_path(name)}` AS\n{query}")
+
+    def _ensure_dataset(self) -> None:
+        """Look before creating: ``create_dataset(exists_ok=True)`` needs the project-wide
+        ``bigquery.datasets.create`` permission even when the dataset exists, and the exporter
+        is granted only its own dataset (infra creates it)."""
+        try:
+            self._client.get_dataset(self.dataset_path)
+        except google_errors.NotFound:
+            dataset = bigquery.Dataset(self.dataset_path)
+            dataset.location = self._location
+            self._client.create_dataset(dataset, exists_ok=True)
 
     def _ensure_table(self, name: str, spec: TableSpec) -> None:
         try:
