@@ -1,5 +1,6 @@
 # One command per intent. Every target builds on `setup`, which is idempotent: it only
-# reinstalls when pyproject.toml or constraints.txt changed (.venv-bq: when its requirements did).
+# reinstalls when pyproject.toml or constraints.txt changed (.venv-bq, .venv-checkov: when their
+# requirements did).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,10 +10,14 @@ STAMP := $(VENV)/.installed
 BQ_VENV := .venv-bq
 BQ_STAMP := $(BQ_VENV)/.installed
 BQ_REQUIREMENTS := tools/bqemulator/requirements.txt
+# checkov (Terraform static analysis for tests/infra) likewise: its pins clash with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_REQUIREMENTS := tools/checkov/requirements.txt
 
 .PHONY: setup lint test demo bench package clean
 
-setup: $(STAMP) $(BQ_STAMP)
+setup: $(STAMP) $(BQ_STAMP) $(CHECKOV_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +30,12 @@ $(BQ_STAMP): $(BQ_REQUIREMENTS)
 	$(BQ_VENV)/bin/pip install --quiet --upgrade pip==25.3
 	$(BQ_VENV)/bin/pip install --quiet -r $(BQ_REQUIREMENTS)
 	touch $(BQ_STAMP)
+
+$(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(CHECKOV_VENV)/bin/pip install --quiet -r $(CHECKOV_REQUIREMENTS)
+	touch $(CHECKOV_STAMP)
 
 lint: setup
 	@status=0; \
@@ -49,4 +60,4 @@ package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
 
 clean:
-	rm -rf $(VENV) $(BQ_VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -20,7 +20,6 @@ locals {
 }
 
 resource "google_firestore_database" "this" {
-  #checkov:skip=CKV_GCP_138:Deletion protection is on; point-in-time recovery is a cost the operator may add (everything here can be rebuilt from git and Cloud Asset Inventory).
   count = var.create_firestore_database ? 1 : 0
 
   project                     = var.project_id

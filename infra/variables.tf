@@ -240,3 +240,9 @@ variable "budget_currency" {
   type        = string
   default     = "USD"
 }
+
+variable "bq_export_dataset_create_workaround" {
+  description = "Grant bq_export bigquery.datasets.create (custom role) because the library creates its dataset with exists_ok, which BigQuery checks against that permission; see iam.tf."
+  type        = bool
+  default     = true
+}
