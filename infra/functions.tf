@@ -22,7 +22,7 @@ locals {
   function_settings = {
     for name, defaults in local.function_defaults : name => merge(
       defaults,
-      { for key, value in lookup(var.functions, name, {}) : key => value if value != null },
+      { for key, value in try(var.functions[name], {}) : key => value if value != null },
     )
   }
 
