@@ -1,5 +1,6 @@
 # One command per intent. Every target builds on `setup`, which is idempotent: it only
-# reinstalls when pyproject.toml or constraints.txt changed (.venv-bq: when its requirements did).
+# reinstalls when pyproject.toml or constraints.txt changed (.venv-bq, .venv-checkov: when their
+# requirements did).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,9 +20,15 @@ PORTAL_SOURCES := $(PORTAL)/package.json $(PORTAL)/package-lock.json $(PORTAL)/.
 # Browser tests drive the machine's Chromium: Playwright must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
+# checkov (Terraform static analysis for tests/infra) has its own virtualenv too: its pins
+# clash with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_REQUIREMENTS := tools/checkov/requirements.txt
+
 .PHONY: setup lint test demo bench package clean
 
-setup: $(STAMP) $(BQ_STAMP) $(PORTAL_STAMP)
+setup: $(STAMP) $(BQ_STAMP) $(CHECKOV_STAMP) $(PORTAL_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +45,12 @@ $(BQ_STAMP): $(BQ_REQUIREMENTS)
 $(PORTAL_STAMP): $(PORTAL_SOURCES)
 	cd $(PORTAL) && npm ci --loglevel=error && ./node_modules/.bin/vite build --logLevel warn
 	touch $(PORTAL_STAMP)
+
+$(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(CHECKOV_VENV)/bin/pip install --quiet -r $(CHECKOV_REQUIREMENTS)
+	touch $(CHECKOV_STAMP)
 
 lint: setup
 	@status=0; \
@@ -62,5 +75,6 @@ package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
 
 clean:
-	rm -rf $(VENV) $(BQ_VENV) .demo .cache dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) .demo .cache dist .mypy_cache .ruff_cache \
+		.pytest_cache .hypothesis
 	rm -rf $(PORTAL)/node_modules $(PORTAL)/dist test-artifacts
