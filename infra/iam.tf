@@ -256,25 +256,3 @@ resource "google_pubsub_topic_iam_member" "cloudasset_agent_publishes_changes" {
   member  = local.cloudasset_service_agent
 }
 
-# maintenance: bq_export's start-up calls BigQuery's create_dataset(exists_ok=True), and
-# BigQuery checks bigquery.datasets.create on the project before it notices the dataset exists,
-# so dataset-level dataEditor alone is refused (403). Until the library looks the dataset up
-# first, bq_export gets that one permission through a custom role; set
-# bq_export_dataset_create_workaround = false once it does.
-resource "google_project_iam_custom_role" "dataset_creator" {
-  count = var.bq_export_dataset_create_workaround ? 1 : 0
-
-  project     = var.project_id
-  role_id     = "lzsyncDatasetCreator"
-  title       = "lzsync dataset creator"
-  description = "Only bigquery.datasets.create: lets bq_export's idempotent dataset creation pass."
-  permissions = ["bigquery.datasets.create"]
-}
-
-resource "google_project_iam_member" "bq_export_dataset_creator" {
-  count = var.bq_export_dataset_create_workaround ? 1 : 0
-
-  project = var.project_id
-  role    = google_project_iam_custom_role.dataset_creator[0].id
-  member  = "serviceAccount:${google_service_account.bq_export.email}"
-}

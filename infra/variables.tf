@@ -241,8 +241,3 @@ variable "budget_currency" {
   default     = "USD"
 }
 
-variable "bq_export_dataset_create_workaround" {
-  description = "Grant bq_export bigquery.datasets.create (custom role) because the library creates its dataset with exists_ok, which BigQuery checks against that permission; see iam.tf."
-  type        = bool
-  default     = true
-}
