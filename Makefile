@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python -m bench.asset_snapshot
 	$(BIN)/python -m bench.asset_events
 	$(BIN)/python -m bench.history_export
+	$(BIN)/python -m bench.cold_import
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
