@@ -1,0 +1,1 @@
+"""One module per family of constraint kinds; importing them registers their checks."""
