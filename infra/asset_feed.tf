@@ -43,10 +43,13 @@ resource "google_cloud_asset_folder_feed" "changes" {
 resource "google_cloud_asset_project_feed" "changes" {
   count = local.scope_kind == "projects" ? 1 : 0
 
-  project      = local.scope_id
-  feed_id      = "lzsync-asset-changes"
-  content_type = "RESOURCE"
-  asset_types  = var.asset_types
+  project = local.scope_id
+  # Without it the feed publishes as the scoped project's Cloud Asset agent; the grant in
+  # iam.tf is to this project's agent, as for the organization and folder feeds.
+  billing_project = var.project_id
+  feed_id         = "lzsync-asset-changes"
+  content_type    = "RESOURCE"
+  asset_types     = var.asset_types
 
   feed_output_config {
     pubsub_destination {

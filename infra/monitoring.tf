@@ -37,8 +37,9 @@ resource "google_monitoring_alert_policy" "layer_stale" {
     display_name = "lzsync_layer_stale logged"
 
     condition_threshold {
-      # Functions (2nd gen) log as their Cloud Run revision.
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.layer_stale.name}\""
+      # The metric type alone selects the series: no resource.type clause, so the condition
+      # does not depend on which monitored resource the functions' log lines are written under.
+      filter          = "metric.type = \"logging.googleapis.com/user/${google_logging_metric.layer_stale.name}\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -97,9 +98,22 @@ resource "google_billing_budget" "project" {
     spend_basis       = "FORECASTED_SPEND"
   }
 
-  all_updates_rule {
-    monitoring_notification_channels = var.notification_channels
-    disable_default_iam_recipients   = false
+  # all_updates_rule needs pubsub_topic or monitoring_notification_channels (at most 5); with
+  # no channels the block is left out and the billing account's default recipients get the
+  # threshold mails.
+  dynamic "all_updates_rule" {
+    for_each = length(var.notification_channels) > 0 ? [var.notification_channels] : []
+    content {
+      monitoring_notification_channels = all_updates_rule.value
+      disable_default_iam_recipients   = false
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(var.notification_channels) <= 5
+      error_message = "A budget takes at most 5 notification channels (notification_channels)."
+    }
   }
 
   depends_on = [google_project_service.this]

@@ -230,9 +230,15 @@ variable "billing_account_id" {
 }
 
 variable "budget_amount" {
-  description = "Monthly budget for the project, in budget_currency units."
+  description = "Monthly budget for the project, in whole budget_currency units."
   type        = number
   default     = 50
+
+  validation {
+    # Sent as specified_amount.units, a string of whole units.
+    condition     = var.budget_amount > 0 && floor(var.budget_amount) == var.budget_amount
+    error_message = "budget_amount must be a positive whole number."
+  }
 }
 
 variable "budget_currency" {

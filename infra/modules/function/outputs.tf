@@ -8,6 +8,6 @@ output "uri" {
 }
 
 output "service_name" {
-  description = "The Cloud Run service behind the function, where run.invoker is granted."
-  value       = google_cloudfunctions2_function.this.name
+  description = "The Cloud Run service behind the function (service_config.service, as the API reports it), where run.invoker is granted."
+  value       = google_cloudfunctions2_function.this.service_config[0].service
 }
