@@ -121,7 +121,8 @@ def test_severity_is_read_and_lowercased():
 
 
 def test_comment_setters_are_ignored():
-    match = '  match:\n    target: # {"$ref":"#/definitions/io.k8s.cli.setters.target"}\n    - organizations/**\n'
+    setter = '# {"$ref":"#/definitions/io.k8s.cli.setters.target"}'
+    match = f"  match:\n    target: {setter}\n    - organizations/**\n"
     assert parse_constraint(_yaml(match)).scope.include == ("organizations/**",)
 
 
@@ -154,7 +155,7 @@ def test_empty_target_list_matches_nothing():
     ],
 )
 def test_a_file_that_is_not_a_constraint_raises_naming_its_path(text, reason):
-    with pytest.raises(InvalidConstraint, match="^policies/constraints/x.yaml: ") as raised:
+    with pytest.raises(InvalidConstraint, match=r"^policies/constraints/x\.yaml: ") as raised:
         parse_constraint(text, "policies/constraints/x.yaml")
     assert reason in raised.value.reason
     assert raised.value.path == "policies/constraints/x.yaml"
