@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 Asset = Mapping[str, Any]
 
@@ -71,3 +71,7 @@ def kind(name: str, asset_types: Sequence[str]) -> Callable[[Check], Check]:
 
 def registered() -> Mapping[str, KindCheck]:
     return dict(_REGISTRY)
+
+
+# A kind that applies to every asset type (IAM policy kinds: any resource can carry a policy).
+ANY_ASSET_TYPE: Final = "*"
