@@ -90,6 +90,10 @@ class Collections:
         return self._named("_doc_changes")
 
     @property
+    def compliance(self) -> str:
+        return self._named("compliance")
+
+    @property
     def alerts(self) -> str:
         return self._named("_alerts")
 

@@ -26,7 +26,7 @@ from lzsync.adapters.resource_store import INVENTORY_DOCUMENT, resource_id
 from lzsync.collection_names import Collections
 from lzsync.errors import UpstreamUnavailable
 from lzsync.logic import docids
-from lzsync.logic.change_summary import describe_change
+from lzsync.logic.change_summary import compliance_turn, describe_change
 from lzsync.logic.newer_wins import Decision, HeldVersion, decide
 from lzsync.model.feed import FeedChange, parse_timestamp
 
@@ -162,6 +162,11 @@ class EventStore:
         kind = "created" if decision == "create" else "updated"
         summary = "new" if held_doc is None else describe_change(held_doc, document)
         view.activity[activity_id] = self._entry(change, kind, document, summary)
+        turned = compliance_turn(held_doc, document)
+        if turned is not None:
+            turn_kind, turn_summary = turned
+            turn_id = docids.encode(f"compliance:{change.asset_name}:{change.start_time_text}")
+            view.activity[turn_id] = self._entry(change, turn_kind, document, turn_summary)
         return AppliedChange(decision, kind, document.get("asset_type"))
 
     def _entry(

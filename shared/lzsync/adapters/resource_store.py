@@ -46,6 +46,7 @@ class ResourceStore:
         self._resources = client.collection(names.resources)
         self._tombstones = client.collection(names.tombstones)
         self._inventory = client.collection(names.inventory).document(INVENTORY_DOCUMENT)
+        self._compliance = client.collection(names.compliance).document("summary")
         self._state = client.collection(names.asset_state).document(docids.encode(scope))
         self._manifest = ShardedManifest(client, names.manifests, f"assets:{scope}", shards, counts)
         self.lease = Lease(client, names.locks, f"assets:{scope}")
@@ -133,6 +134,12 @@ class ResourceStore:
         return {snap.get("name"): snap.get("deleted_at") for snap in snapshots}
 
     # --- inventory -----------------------------------------------------------------------------
+    def save_compliance(self, summary: Mapping[str, Any]) -> None:
+        data = {**summary, "scope": self._scope, "updated_at": datetime.now(UTC)}
+        with transient_errors_as_retryable("firestore"):
+            self._compliance.set(data)
+        self.counts.writes += 1
+
     def save_inventory(self, inventory: Mapping[str, Any]) -> None:
         data = {**inventory, "scope": self._scope, "updated_at": datetime.now(UTC)}
         with transient_errors_as_retryable("firestore"):

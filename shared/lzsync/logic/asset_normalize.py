@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from lzsync.errors import InvalidPayload
@@ -106,8 +106,14 @@ def content_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:CONTENT_HASH_HEX]
 
 
-def resource_document(asset: Any, *, source: str) -> dict[str, Any]:
-    """The ``resources`` document for one asset; InvalidPayload names what is missing."""
+def resource_document(
+    asset: Any, *, source: str, violations: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The ``resources`` document for one asset; InvalidPayload names what is missing.
+
+    ``violations`` (the compliance engine's findings, when constraints are loaded) become part
+    of the document and of its content hash, so a change of compliance is a change the layers
+    write, like any other; None leaves both fields out (no constraints: nothing judged)."""
     if not isinstance(asset, Mapping):
         raise InvalidPayload("asset is not an object")
     name = _valid_name(asset.get("name"))
@@ -147,6 +153,9 @@ def resource_document(asset: Any, *, source: str) -> dict[str, Any]:
         "update_time": _optional_text(_field(asset, "updateTime", "update_time")),
         "data": firestore_safe(summarize(asset_type, data)),
     }
+    if violations is not None:
+        document["violations"] = [dict(violation) for violation in violations]
+        document["compliant"] = not violations
     document["content_hash"] = content_hash(document)
     document["source"] = source
     return document

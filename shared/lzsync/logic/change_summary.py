@@ -33,3 +33,19 @@ def describe_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     extra = len(parts) - _MAX_PARTS
     shown = "; ".join(parts[:_MAX_PARTS])
     return shown + (f"; +{extra} more" if extra > 0 else "")
+
+
+def compliance_turn(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """("non_compliant" | "compliant", what) when a change makes an asset violate a constraint
+    or stop violating every one; None when its compliance did not turn (or was not judged)."""
+    if "violations" not in after:
+        return None
+    now = sorted({v["constraint"] for v in after.get("violations") or []})
+    was = sorted({v["constraint"] for v in (before or {}).get("violations") or []})
+    if now and not was:
+        return "non_compliant", "violates " + ", ".join(now[:_MAX_PARTS])
+    if was and not now:
+        return "compliant", "no longer violates " + ", ".join(was[:_MAX_PARTS])
+    return None

@@ -11,10 +11,12 @@ applies only if it is newer than what Firestore holds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.dead_letters import DeadLetterBox
 from lzsync.adapters.event_store import AppliedChange
 from lzsync.adapters.status import StatusBoard
@@ -50,7 +52,9 @@ class AssetEventsService:
         status: StatusBoard,
         stats: EventStats,
         expected_interval_seconds: int,
+        constraints: Callable[[], ConstraintSet] = ConstraintSet,
     ) -> None:
+        self._constraints = constraints
         self._store = store
         self._dead_letters = dead_letters
         self._status = status
@@ -66,7 +70,15 @@ class AssetEventsService:
     def _handle(self, message: PubsubMessage) -> EventOutcome:
         try:
             change = parse_feed_message(message.data)
-            document = None if change.deleted else resource_document(change.asset, source="event")
+            document = (
+                None
+                if change.deleted
+                else resource_document(
+                    change.asset,
+                    source="event",
+                    violations=self._constraints().judge(change.asset),
+                )
+            )
         except WelcomeMessage:
             _log.info("feed welcome message acknowledged")
             self._stats.record("ignored", None, None)

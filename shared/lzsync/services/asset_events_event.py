@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from lzsync.adapters.clients import firestore_client, project_id
+from lzsync.adapters.constraint_store import shared_constraint_store
 from lzsync.adapters.dead_letters import DeadLetterBox
 from lzsync.adapters.event_store import EventStore
 from lzsync.adapters.group_commit import GroupCommitter
@@ -38,6 +39,7 @@ def _service() -> tuple[AssetEventsService, DeadLetterBox]:
         StatusBoard(client, names.sync_status),
         EventStats(settings.events_status_flush_seconds, settings.events_lag_window_seconds),
         settings.events_expected_interval_seconds,
+        shared_constraint_store(client, names).current,
     )
     return service, dead_letters
 

@@ -24,11 +24,13 @@ from typing import Any, Final
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
 from lzsync.adapters.batches import OperationCounts
+from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.resource_store import ResourceStore
 from lzsync.adapters.status import StatusBoard
 from lzsync.errors import InvalidPayload, RetryableError, SyncInProgress
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.circuit import CircuitPolicy
+from lzsync.logic.compliance.summary import ComplianceTally
 from lzsync.logic.inventory import InventoryTally
 from lzsync.logs import audit, bound
 from lzsync.model.feed import parse_timestamp
@@ -91,6 +93,7 @@ class SnapshotOutcome:
     would_delete: int = 0
     duration_seconds: float = 0.0
     inventory_hash: str | None = None
+    compliance_hash: str | None = None
     # Changed in the listing but already newer in Firestore (the real-time layer got there).
     superseded: int = 0
     counts: OperationCounts = field(default_factory=OperationCounts)
@@ -110,8 +113,12 @@ class AssetSnapshotService:
         scope: str,
         source_name: str,
         force: bool = False,
+        constraints: ConstraintSet | None = None,
     ) -> None:
         self._force = force
+        # The landing zone's constraints: every listed asset is judged by them, and the verdict
+        # is part of its document (a policy change rewrites exactly the assets it affects).
+        self._constraints = constraints or ConstraintSet()
         self._settings = settings
         self._store = store
         self._status = status
@@ -171,6 +178,7 @@ class AssetSnapshotService:
         listed: set[str] = set()
         changed: list[str] = []
         tally = InventoryTally()
+        compliance = ComplianceTally()
         try:
             for page in source.pages():
                 outcome.pages += 1
@@ -184,7 +192,9 @@ class AssetSnapshotService:
                 previous: dict[str, str | None] = {}
                 for raw in page.assets:
                     try:
-                        document = resource_document(raw, source="snapshot")
+                        document = resource_document(
+                            raw, source="snapshot", violations=self._constraints.judge(raw)
+                        )
                     except InvalidPayload as error:
                         outcome.invalid += 1
                         _log.warning("asset skipped", extra={"error": str(error)})
@@ -202,6 +212,7 @@ class AssetSnapshotService:
                     outcome.seen += 1
                     unseen.discard(name)
                     tally.add(document)
+                    compliance.add(document)
                     held = manifest.get(name)
                     if held == document["content_hash"] and not self._force:
                         outcome.unchanged += 1
@@ -246,6 +257,8 @@ class AssetSnapshotService:
             newer.refresh()
             unseen -= newer.touched_since(listing_started - _EVENT_LAG_MARGIN)
             self._finish_complete(outcome, manifest, unseen, held_before, changed, tally, state)
+            if outcome.outcome == "complete":
+                self._save_compliance(compliance, outcome, state)
         self._store.save_manifest(manifest, changed)
         return outcome
 
@@ -285,6 +298,21 @@ class AssetSnapshotService:
         if inventory["summary_hash"] != state.get("inventory_hash"):
             self._store.save_inventory({**inventory, "read_time": outcome.read_time})
 
+    def _save_compliance(
+        self, compliance: ComplianceTally, outcome: SnapshotOutcome, state: dict[str, Any]
+    ) -> None:
+        """``compliance/summary`` for the whole estate, written only when it changed."""
+        constraints = self._constraints
+        summary = compliance.summary(
+            constraints.described(),
+            constraints.not_evaluated,
+            list(constraints.invalid),
+            constraints.commit,
+        )
+        outcome.compliance_hash = summary["summary_hash"]
+        if summary["summary_hash"] != state.get("compliance_hash"):
+            self._store.save_compliance({**summary, "read_time": outcome.read_time})
+
     def _record_deletions(self, names: list[str]) -> None:
         """One activity entry per deleted asset, up to a cap (reads ∝ deletions)."""
         listed = names[: self._settings.asset_activity_max_entries]
@@ -314,7 +342,10 @@ class AssetSnapshotService:
         state_fields: dict[str, Any] = {"consecutive_failures": failures}
         if complete:
             state_fields.update(
-                last_success=now, last_failure_at=None, inventory_hash=outcome.inventory_hash
+                last_success=now,
+                last_failure_at=None,
+                inventory_hash=outcome.inventory_hash,
+                compliance_hash=outcome.compliance_hash,
             )
         elif outcome.outcome in {"partial", "failed"}:
             state_fields["last_failure_at"] = now

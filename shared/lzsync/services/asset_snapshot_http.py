@@ -29,6 +29,7 @@ from lzsync.adapters.asset_sources import (
 )
 from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.clients import firestore_client, project_id
+from lzsync.adapters.constraint_store import shared_constraint_store
 from lzsync.adapters.resource_store import ResourceStore
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
@@ -96,6 +97,7 @@ def snapshot_service(
     """The snapshot service with its Firestore adapters, for one scope."""
     names = Collections(settings.collection_prefix)
     store = ResourceStore(client, names, scope, settings.asset_manifest_shards, OperationCounts())
+    constraints = shared_constraint_store(client, names).current()
     return AssetSnapshotService(
         settings,
         store,
@@ -104,6 +106,7 @@ def snapshot_service(
         scope,
         source_name,
         force=force,
+        constraints=constraints,
     )
 
 
