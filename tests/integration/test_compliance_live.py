@@ -1,0 +1,186 @@
+"""Compliance wired into the layers, against the Firestore emulator: the landing zone's own 28
+constraints (as git sync leaves them in ``documents``) judge the snapshot's assets and each
+real-time change; a policy change in the repository re-judges exactly the assets it affects."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from functions_framework import create_app
+
+from lzsync.adapters.resource_store import resource_id
+from lzsync.devtools import landing_zone
+from lzsync.devtools.asset_server import AssetServer, settings_for
+from lzsync.devtools.simulator import Simulator
+from lzsync.logic import docids
+from lzsync.services import asset_events_event
+from lzsync.services.asset_snapshot_http import run_snapshot
+from lzsync.settings import load_settings
+from tests.conftest import PROJECT_ID
+
+SIM = Simulator(size=600, seed=21)
+SSH_RULE = "restrict-firewall-rule-ssh-world-open"
+CONSTRAINTS_DIR = "policy-library/policies/constraints/"
+
+
+@pytest.fixture(scope="module")
+def constraint_files(landing_zone_source) -> dict[str, str]:
+    paths = landing_zone.git(
+        landing_zone_source, "ls-tree", "--name-only", landing_zone.BRANCH, CONSTRAINTS_DIR
+    ).split()
+    files = {
+        path: landing_zone.git(landing_zone_source, "show", f"{landing_zone.BRANCH}:{path}")
+        for path in paths
+    }
+    assert len(files) == 28
+    return files
+
+
+def publish_policies(db, files: dict[str, str], commit: str) -> None:
+    """What git sync leaves behind for the constraint files of ``commit``."""
+    for snapshot in db.collection("documents").stream():
+        snapshot.reference.delete()
+    for path, text in files.items():
+        db.collection("documents").document(docids.encode(f"acme/lz:{path}")).set(
+            {"repo": "acme/lz", "path": path, "kind": "policy", "content": text}
+        )
+    db.collection("sync_status").document("git").set({"last_commit": commit}, merge=True)
+
+
+@pytest.fixture
+def server():
+    server = AssetServer(SIM).start()
+    yield server
+    server.stop()
+
+
+def judged(db) -> dict[str, list]:
+    return {
+        snap.get("name"): snap.to_dict().get("violations")
+        for snap in db.collection("resources").stream()
+    }
+
+
+def test_the_snapshot_judges_every_asset_and_a_policy_change_rejudges_only_its_assets(
+    db, server, constraint_files, monkeypatch
+):
+    from lzsync.adapters import constraint_store
+
+    monkeypatch.setattr(constraint_store, "_STORES", {})
+    publish_policies(db, constraint_files, "c1")
+    settings = settings_for(server, PROJECT_ID)
+
+    first = run_snapshot(settings)
+
+    documents = judged(db)
+    assert first.outcome == "complete"
+    assert all(violations is not None for violations in documents.values())
+    summary = db.collection("compliance").document("summary").get().to_dict()
+    assert summary["assets_judged"] == len(documents)
+    assert summary["violating_assets"] == sum(1 for v in documents.values() if v)
+    assert summary["violations"] == sum(len(v) for v in documents.values())
+    assert len(summary["by_constraint"]) == len(constraint_files)
+    assert summary["not_evaluated"] == []
+    assert summary["invalid_constraints"] == []
+    assert summary["constraints_commit"] == "c1"
+    by_rule = {
+        name: sum(1 for v in documents.values() for x in v if x["constraint"] == name)
+        for name in summary["by_constraint"]
+    }
+    assert {n: c["violations"] for n, c in summary["by_constraint"].items()} == by_rule
+    busiest = max(by_rule, key=by_rule.get)
+    assert by_rule[busiest] > 0, "the simulated estate violates at least one constraint"
+
+    # The repository drops the constraint with the most violations.
+    dropped = next(path for path, text in constraint_files.items() if f"name: {busiest}" in text)
+    publish_policies(db, {p: t for p, t in constraint_files.items() if p != dropped}, "c2")
+    monkeypatch.setattr(constraint_store, "_STORES", {})  # a new instance, or a minute later
+
+    second = run_snapshot(settings)
+
+    affected = sum(1 for v in documents.values() if v and {x["constraint"] for x in v} & {busiest})
+    assert second.updated == affected
+    assert busiest not in db.collection("compliance").document("summary").get().get("by_constraint")
+    assert all(busiest not in {x["constraint"] for x in v} for v in judged(db).values())
+
+
+def _firewall(open_to_world: bool, when: datetime) -> dict:
+    text = when.isoformat().replace("+00:00", "Z")
+    name = "//compute.googleapis.com/projects/prj-p-svpc/global/firewalls/fw-allow-ssh"
+    return {
+        "asset": {
+            "name": name,
+            "assetType": "compute.googleapis.com/Firewall",
+            "ancestors": ["projects/123", "folders/4", "organizations/5"],
+            "updateTime": text,
+            "resource": {
+                "version": "v1",
+                "discoveryName": "Firewall",
+                "location": "global",
+                "data": {
+                    "name": "fw-allow-ssh",
+                    "direction": "INGRESS",
+                    "disabled": False,
+                    "network": "projects/prj-p-svpc/global/networks/vpc-p-svpc",
+                    "sourceRanges": ["0.0.0.0/0"] if open_to_world else ["35.235.240.0/20"],
+                    "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}],
+                },
+            },
+        },
+        "priorAssetState": "PRESENT",
+        "window": {"startTime": text},
+    }
+
+
+@pytest.fixture
+def deliver(monkeypatch, emulators, db, constraint_files):
+    from lzsync.adapters import constraint_store
+
+    monkeypatch.setattr(constraint_store, "_STORES", {})
+    publish_policies(db, constraint_files, "c1")
+    monkeypatch.setenv("LZSYNC_EVENTS_STATUS_FLUSH_SECONDS", "0")
+    load_settings.cache_clear()
+    asset_events_event._service.cache_clear()
+    source = landing_zone.project_root() / "functions" / "asset_events" / "main.py"
+    app = create_app(target="asset_events", source=str(source), signature_type="cloudevent")
+    client = app.test_client()
+
+    def post(change: dict) -> int:
+        envelope = {
+            "subscription": "projects/p/subscriptions/asset-events",
+            "message": {
+                "messageId": f"m-{change['window']['startTime']}",
+                "data": base64.b64encode(json.dumps(change).encode()).decode(),
+                "publishTime": change["window"]["startTime"],
+            },
+        }
+        return client.post("/", json=envelope).status_code
+
+    yield post
+    load_settings.cache_clear()
+    asset_events_event._service.cache_clear()
+
+
+def test_a_world_open_firewall_rule_is_flagged_the_moment_its_event_arrives(db, deliver):
+    now = datetime.now(UTC)
+    assert deliver(_firewall(True, now)) < 300
+    name = _firewall(True, now)["asset"]["name"]
+    stored = db.collection("resources").document(resource_id(name)).get().to_dict()
+    assert stored["compliant"] is False
+    assert SSH_RULE in {v["constraint"] for v in stored["violations"]}
+
+    assert deliver(_firewall(False, now + timedelta(seconds=5))) < 300
+    fixed = db.collection("resources").document(resource_id(name)).get().to_dict()
+    assert SSH_RULE not in {v["constraint"] for v in fixed["violations"]}
+
+    kinds = {
+        (snap.get("kind"), snap.get("summary").split(" ")[0])
+        for snap in db.collection("activity").stream()
+        if snap.get("kind") in ("non_compliant", "compliant")
+    }
+    assert ("non_compliant", "violates") in kinds
+    if not fixed["violations"]:
+        assert ("compliant", "no") in kinds
