@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python -m bench.asset_events
 	$(BIN)/python -m bench.history_export
 	$(BIN)/python -m bench.cold_import
+	$(BIN)/python -m bench.compliance
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
