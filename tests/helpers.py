@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from lzsync.devtools.landing_zone import shared_dir
@@ -18,3 +19,34 @@ def load_format(relative: str) -> Any:
 
 def load_format_bytes(relative: str) -> bytes:
     return (FORMATS_DIR / relative).read_bytes()
+
+
+CONSTRAINTS_DIR = "policy-library/policies/constraints/"
+
+
+def fixture_constraint_files(landing_zone_source: Path) -> dict[str, str]:
+    """The landing zone's 28 constraint files at the head of its history: path → YAML text."""
+    from lzsync.devtools import landing_zone
+
+    paths = landing_zone.git(
+        landing_zone_source, "ls-tree", "--name-only", landing_zone.BRANCH, CONSTRAINTS_DIR
+    ).split()
+    files = {
+        path: landing_zone.git(landing_zone_source, "show", f"{landing_zone.BRANCH}:{path}")
+        for path in paths
+    }
+    assert len(files) == 28
+    return files
+
+
+def publish_policies(db: Any, files: dict[str, str], commit: str) -> None:
+    """What git sync leaves behind for the constraint files of ``commit``."""
+    from lzsync.logic import docids
+
+    for snapshot in db.collection("documents").stream():
+        snapshot.reference.delete()
+    for path, text in files.items():
+        db.collection("documents").document(docids.encode(f"acme/lz:{path}")).set(
+            {"repo": "acme/lz", "path": path, "kind": "policy", "content": text}
+        )
+    db.collection("sync_status").document("git").set({"last_commit": commit}, merge=True)

@@ -15,39 +15,19 @@ from lzsync.adapters.resource_store import resource_id
 from lzsync.devtools import landing_zone
 from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.simulator import Simulator
-from lzsync.logic import docids
 from lzsync.services import asset_events_event
 from lzsync.services.asset_snapshot_http import run_snapshot
 from lzsync.settings import load_settings
 from tests.conftest import PROJECT_ID
+from tests.helpers import fixture_constraint_files, publish_policies
 
 SIM = Simulator(size=600, seed=21)
 SSH_RULE = "restrict-firewall-rule-ssh-world-open"
-CONSTRAINTS_DIR = "policy-library/policies/constraints/"
 
 
 @pytest.fixture(scope="module")
 def constraint_files(landing_zone_source) -> dict[str, str]:
-    paths = landing_zone.git(
-        landing_zone_source, "ls-tree", "--name-only", landing_zone.BRANCH, CONSTRAINTS_DIR
-    ).split()
-    files = {
-        path: landing_zone.git(landing_zone_source, "show", f"{landing_zone.BRANCH}:{path}")
-        for path in paths
-    }
-    assert len(files) == 28
-    return files
-
-
-def publish_policies(db, files: dict[str, str], commit: str) -> None:
-    """What git sync leaves behind for the constraint files of ``commit``."""
-    for snapshot in db.collection("documents").stream():
-        snapshot.reference.delete()
-    for path, text in files.items():
-        db.collection("documents").document(docids.encode(f"acme/lz:{path}")).set(
-            {"repo": "acme/lz", "path": path, "kind": "policy", "content": text}
-        )
-    db.collection("sync_status").document("git").set({"last_commit": commit}, merge=True)
+    return fixture_constraint_files(landing_zone_source)
 
 
 @pytest.fixture

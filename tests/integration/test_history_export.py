@@ -424,3 +424,32 @@ def test_cost_views_read_the_standard_billing_export(db, settings, bigquery):
     summary = db.collection("history").document("summary").get().to_dict()
     [today] = [entry for entry in summary["daily"] if entry["period_start"] == day.isoformat()]
     assert today["net_cost"] == 15.5
+
+
+def test_compliance_history_counts_each_days_violations(
+    db, settings, monkeypatch, landing_zone_source
+):
+    from lzsync.adapters import constraint_store
+    from lzsync.adapters.constraint_store import ConstraintStore
+    from lzsync.collection_names import Collections
+    from tests.helpers import fixture_constraint_files, publish_policies
+
+    monkeypatch.setattr(constraint_store, "_STORES", {})
+    publish_policies(db, fixture_constraint_files(landing_zone_source), "c1")
+    judge = ConstraintStore(db, Collections()).current().judge
+    expected = {
+        day: sum(len(judge(asset) or []) for asset in SIM.assets(index))
+        for index, day in enumerate(WEEK[-2:], start=DAYS - 2)
+    }
+    assert all(expected.values()), "the simulated estate violates some constraints"
+    service = history_service(settings, db)
+    for day in WEEK[-2:]:
+        service.run(day)
+
+    daily = view(settings, "violations_daily")
+    assert totals_by(daily, "period_start", "violations") == expected
+    summary = db.collection("history").document("summary").get().to_dict()
+    by_day = {entry["period_start"]: entry["violations"] for entry in summary["daily"]}
+    assert {day.isoformat(): by_day[day.isoformat()] for day in WEEK[-2:]} == {
+        day.isoformat(): count for day, count in expected.items()
+    }

@@ -39,6 +39,7 @@ _log = logging.getLogger("lzsync.history")
 
 S = bigquery.SchemaField
 _LABEL: Final = (S("key", "STRING"), S("value", "STRING"))
+_VIOLATION: Final = (S("constraint_name", "STRING"), S("kind", "STRING"), S("severity", "STRING"))
 _STAGING_HOURS: Final = 24
 _JOB_TIMEOUT_SECONDS: Final = 300.0
 
@@ -79,6 +80,8 @@ TABLES: Final = {
             S("update_time", "STRING"),
             S("data_json", "STRING"),
             S("content_hash", "STRING"),
+            S("compliant", "BOOL"),
+            S("violations", "RECORD", mode="REPEATED", fields=_VIOLATION),
         ),
         "snapshot_date",
         ("asset_type", "project_id"),

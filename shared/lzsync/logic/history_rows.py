@@ -54,6 +54,16 @@ def snapshot_row(
         "update_time": document.get("update_time"),
         "data_json": json.dumps(document.get("data") or {}, sort_keys=True, default=str),
         "content_hash": document.get("content_hash"),
+        # None when no constraints judged the asset, so "unjudged" never reads as "compliant".
+        "compliant": document.get("compliant"),
+        "violations": [
+            {
+                "constraint_name": violation["constraint"],
+                "kind": violation["kind"],
+                "severity": violation["severity"],
+            }
+            for violation in document.get("violations") or []
+        ],
     }
 
 

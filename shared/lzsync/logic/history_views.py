@@ -41,6 +41,18 @@ GROUP BY period_start, repo, doc_kind, change
 """.strip()
 
 
+def _violations(table: str, unit: str) -> str:
+    """Violations per constraint and project on the period's last exported day."""
+    return f"""
+SELECT DATE_TRUNC(s.snapshot_date, {unit}) AS period_start, s.snapshot_date AS as_of,
+       v.constraint_name, v.kind, v.severity, s.project_id, COUNT(*) AS violations
+FROM `{table}` AS s, UNNEST(s.violations) AS v
+WHERE s.snapshot_date IN (
+  SELECT MAX(snapshot_date) FROM `{table}` GROUP BY DATE_TRUNC(snapshot_date, {unit}))
+GROUP BY period_start, as_of, v.constraint_name, v.kind, v.severity, s.project_id
+""".strip()
+
+
 def _cost(table: str, unit: str) -> str:
     """Net cost (cost plus credits, which are negative) from the standard billing export."""
     return f"""
@@ -59,6 +71,7 @@ def view_definitions(dataset: str, billing_table: str | None = None) -> dict[str
         views[f"resource_counts_{period}"] = _resource_counts(f"{dataset}.resource_counts", unit)
         views[f"asset_changes_{period}"] = _asset_changes(f"{dataset}.asset_changes", unit)
         views[f"doc_churn_{period}"] = _doc_churn(f"{dataset}.doc_changes", unit)
+        views[f"violations_{period}"] = _violations(f"{dataset}.asset_snapshots", unit)
         if billing_table:
             views[f"cost_{period}"] = _cost(billing_table, unit)
     return views
@@ -75,6 +88,8 @@ def summary_queries(dataset: str, period: str, with_cost: bool) -> dict[str, str
         f"FROM `{dataset}.asset_changes_{period}` {within} GROUP BY period_start, kind",
         "docs": f"SELECT period_start, SUM(files) AS n "
         f"FROM `{dataset}.doc_churn_{period}` {within} GROUP BY period_start",
+        "violations": f"SELECT period_start, SUM(violations) AS n "
+        f"FROM `{dataset}.violations_{period}` {within} GROUP BY period_start",
     }
     if with_cost:
         queries["cost"] = (

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
@@ -91,7 +91,9 @@ class HistoryExportService:
         doc_changes: DocChangeLog,
         summary_store: Callable[[dict[str, Any]], None],
         status: StatusBoard,
+        judge: Callable[[Mapping[str, Any]], list[dict[str, str]] | None] = lambda asset: None,
     ) -> None:
+        self._judge = judge
         self._settings = settings
         self._warehouse = warehouse
         self._source_for_day = source_for_day
@@ -153,7 +155,9 @@ class HistoryExportService:
         for page in self._source_for_day(day).pages():
             for asset in page.assets:
                 try:
-                    document = resource_document(asset, source="history")
+                    document = resource_document(
+                        asset, source="history", violations=self._judge(asset)
+                    )
                 except InvalidPayload as error:
                     # The snapshot layer records such assets; history counts what it can name.
                     outcome.skipped_assets += 1
@@ -202,6 +206,8 @@ class HistoryExportService:
                     slot["resources"] = int(value)
                 elif measure == "docs":
                     slot["doc_files_changed"] = int(value)
+                elif measure == "violations":
+                    slot["violations"] = int(value)
                 elif measure == "cost":
                     slot["net_cost"] = round(float(value), 2)
                 elif row["kind"] in ("created", "updated", "deleted"):
@@ -237,6 +243,7 @@ def _empty_period(start: date) -> dict[str, Any]:
         "updated": 0,
         "deleted": 0,
         "doc_files_changed": 0,
+        "violations": 0,
     }
 
 

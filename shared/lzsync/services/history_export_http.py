@@ -23,6 +23,7 @@ from pydantic_settings import SettingsError
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import AssetSource
 from lzsync.adapters.clients import firestore_client, project_id
+from lzsync.adapters.constraint_store import shared_constraint_store
 from lzsync.adapters.doc_change_log import DocChangeLog
 from lzsync.adapters.history_summary import HistorySummaryStore
 from lzsync.adapters.history_warehouse import HistoryWarehouse, history_client
@@ -94,6 +95,7 @@ def history_service(settings: Settings, client: firestore.Client) -> HistoryExpo
         DocChangeLog(client, names.doc_changes, settings.activity_ttl_days),
         HistorySummaryStore(client, names.history).write,
         StatusBoard(client, names.sync_status),
+        shared_constraint_store(client, names).current().judge,
     )
 
 
