@@ -17,8 +17,6 @@ from typing import Any
 
 import flask
 from google.cloud import firestore
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import (
@@ -33,11 +31,11 @@ from lzsync.adapters.constraint_store import shared_constraint_store
 from lzsync.adapters.resource_store import ResourceStore
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
-from lzsync.errors import ConfigError, RetryableError, SyncInProgress
+from lzsync.errors import ConfigError, SyncInProgress
 from lzsync.logic.rate_limit import RequestPacer
 from lzsync.logs import bound, configure
 from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
-from lzsync.services.json_reply import json_reply
+from lzsync.services.json_reply import failure_reply, json_reply
 from lzsync.settings import Settings, load_settings
 
 _log = logging.getLogger("lzsync.assets")
@@ -121,19 +119,11 @@ def handle(request: flask.Request) -> flask.Response:
     with bound(function="asset_snapshot"):
         try:
             outcome = run_snapshot(_settings())
-        except (ConfigError, ValidationError, SettingsError) as error:
-            _log.error("asset snapshot misconfigured", extra={"error": str(error)})
-            return json_reply(500, {"status": "misconfigured", "error": str(error)})
         except SyncInProgress as error:
             return json_reply(409, {"status": "busy", "error": str(error)})
-        except RetryableError as error:
-            # Firestore unreachable before the run could even record its state.
-            _log.error("asset snapshot failed", extra={"error": str(error)})
-            return json_reply(503, {"status": "failed", "error": str(error)})
         except Exception as error:
-            # Never a stack trace to the caller; the log has it.
-            _log.exception("asset snapshot failed before it could run")
-            return json_reply(500, {"status": "failed", "error": type(error).__name__})
+            # Before the run could record its state (misconfigured, Firestore unreachable).
+            return failure_reply(error, "asset snapshot", _log)
         body = asdict(outcome)
         body["status"] = outcome.outcome
         return json_reply(_STATUS_BY_OUTCOME.get(outcome.outcome, 500), body)

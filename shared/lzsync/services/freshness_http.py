@@ -12,19 +12,16 @@ from functools import lru_cache
 
 import flask
 from google.cloud import firestore
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from lzsync.adapters.alert_book import AlertBook
 from lzsync.adapters.chat_notifier import ChatNotifier
 from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
-from lzsync.errors import RetryableError
 from lzsync.logic.freshness import stale_thresholds
 from lzsync.logs import bound, configure, register_secret
 from lzsync.services.freshness_check import CheckOutcome, FreshnessCheck
-from lzsync.services.json_reply import json_reply
+from lzsync.services.json_reply import failure_reply, json_reply
 from lzsync.settings import Settings, load_settings
 
 _log = logging.getLogger("lzsync.freshness")
@@ -61,15 +58,8 @@ def handle(request: flask.Request) -> flask.Response:
     with bound(function="freshness_check"):
         try:
             outcome = run_check(_settings())
-        except (ValidationError, SettingsError) as error:
-            _log.error("freshness check misconfigured", extra={"error": str(error)})
-            return json_reply(500, {"status": "misconfigured", "error": str(error)})
-        except RetryableError as error:
-            _log.error("freshness check failed", extra={"error": str(error)})
-            return json_reply(503, {"status": "failed", "error": str(error)})
         except Exception as error:
-            _log.exception("freshness check failed")
-            return json_reply(500, {"status": "failed", "error": type(error).__name__})
+            return failure_reply(error, "freshness check", _log)
         return json_reply(
             200,
             {

@@ -17,8 +17,6 @@ from typing import Final
 
 import flask
 from google.cloud import firestore
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import AssetSource
@@ -29,11 +27,11 @@ from lzsync.adapters.history_summary import HistorySummaryStore
 from lzsync.adapters.history_warehouse import HistoryWarehouse, history_client
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
-from lzsync.errors import ConfigError, RetryableError
+from lzsync.errors import ConfigError
 from lzsync.logs import bound, configure
 from lzsync.services.asset_snapshot_http import build_source
 from lzsync.services.history_export import ExportOutcome, HistoryExportService, day_bounds
-from lzsync.services.json_reply import json_reply
+from lzsync.services.json_reply import failure_reply, json_reply
 from lzsync.settings import Settings, load_settings
 
 _log = logging.getLogger("lzsync.history")
@@ -129,15 +127,8 @@ def handle(request: flask.Request) -> flask.Response:
             outcome = run_export(_settings(), day)
         except UnexportableDay as error:
             return json_reply(400, {"status": "refused", "error": str(error)})
-        except (ConfigError, ValidationError, SettingsError) as error:
-            _log.error("history export misconfigured", extra={"error": str(error)})
-            return json_reply(500, {"status": "misconfigured", "error": str(error)})
-        except RetryableError as error:
-            _log.error("history export failed, retry later", extra={"error": str(error)})
-            return json_reply(503, {"status": "failed", "error": str(error)})
         except Exception as error:
-            _log.exception("history export failed")
-            return json_reply(500, {"status": "failed", "error": type(error).__name__})
+            return failure_reply(error, "history export", _log)
         return json_reply(
             200,
             {
