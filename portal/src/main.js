@@ -3,6 +3,7 @@ import "./style.css";
 import { collection, doc } from "firebase/firestore";
 import { createActivity } from "./activity.js";
 import { createCards } from "./cards.js";
+import { renderCompliance } from "./compliance.js";
 import { loadConfig } from "./config.js";
 import { createConnection } from "./connection.js";
 import { byId } from "./dom.js";
@@ -36,6 +37,9 @@ async function main() {
   });
   watch("inventory", doc(db, named("inventory"), "assets"), (snapshot) => {
     renderInventory(byId("inventory"), snapshot);
+  }, connection);
+  watch("compliance", doc(db, named("compliance"), "summary"), (snapshot) => {
+    renderCompliance(byId("compliance"), snapshot);
   }, connection);
   watch("history", doc(db, named("history"), "summary"), (snapshot) => {
     renderHistory(byId("history"), snapshot);

@@ -58,3 +58,14 @@ test("ages read short", () => {
     ["42 s", "5 min", "3 h 10 min", "2 d 4 h"],
   );
 });
+
+test("violated constraints rank first, most violations then severity", async () => {
+  const { rankConstraints } = await import("../src/compliance.js");
+  const ranked = rankConstraints({
+    "a-low": { kind: "K", severity: "low", violations: 3, evaluated: true },
+    "b-high": { kind: "K", severity: "high", violations: 3, evaluated: true },
+    "c-clean": { kind: "K", severity: "high", violations: 0, evaluated: true },
+    "d-unknown": { kind: "X", severity: "medium", violations: 0, evaluated: false },
+  }).map(([name]) => name);
+  assert.deepEqual(ranked, ["b-high", "a-low", "d-unknown"]);
+});
