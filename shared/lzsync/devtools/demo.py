@@ -165,6 +165,24 @@ def _live_phase(
         )
 
 
+def _compliance(client: firestore.Client) -> None:
+    """What the landing zone's own constraints (synced from its repository) say of the estate."""
+    summary = client.collection("compliance").document("summary").get().to_dict()
+    if not summary:
+        return
+    print(
+        f"\nCompliance with the repository's {len(summary['by_constraint'])} constraints: "
+        f"{summary['compliant_share']:.1%} of {summary['assets_judged']:,} assets compliant, "
+        f"{summary['violations']:,} violations"
+    )
+    ranked = sorted(
+        summary["by_constraint"].items(), key=lambda item: item[1]["violations"], reverse=True
+    )
+    for name, item in ranked[:5]:
+        if item["violations"]:
+            print(f"  {item['violations']:>6,}  {item['severity']:<6} {name}")
+
+
 def _freshness(client: firestore.Client) -> None:
     """The scheduled freshness check once, as the Portal's layer cards would colour it."""
     settings = Settings(_env_file=None, project_id=DEMO_PROJECT)
@@ -239,6 +257,7 @@ def _run(arguments: argparse.Namespace, work: Path) -> None:
             )
         print(_summary(session.client, results, time.perf_counter() - started))
         simulator = _asset_snapshots(arguments.assets)
+        _compliance(session.client)
         _live_phase(
             session.client,
             publisher_client().topic_path(DEMO_PROJECT, config.events_topic),

@@ -34,7 +34,7 @@ def _version_at(today: date, newest: int) -> Any:
 def _table(summary: dict[str, Any]) -> str:
     lines = [
         f"  {'period':<12} {'resources':>9} {'created':>8} {'updated':>8} {'deleted':>8} "
-        f"{'doc files':>9}"
+        f"{'doc files':>9} {'violations':>10}"
     ]
     for period in ("daily", "weekly", "monthly"):
         entries = summary.get(period) or []
@@ -44,7 +44,8 @@ def _table(summary: dict[str, Any]) -> str:
         for entry in entries:
             lines.append(
                 f"  {entry['period_start']:<12} {entry['resources']:>9,} {entry['created']:>8,} "
-                f"{entry['updated']:>8,} {entry['deleted']:>8,} {entry['doc_files_changed']:>9,}"
+                f"{entry['updated']:>8,} {entry['deleted']:>8,} {entry['doc_files_changed']:>9,} "
+                f"{entry.get('violations', 0):>10,}"
             )
     return "\n".join(lines)
 
