@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,28 @@ def publish_policies(db: Any, files: dict[str, str], commit: str) -> None:
             {"repo": "acme/lz", "path": path, "kind": "policy", "content": text}
         )
     db.collection("sync_status").document("git").set({"last_commit": commit}, merge=True)
+
+
+def reload_settings() -> None:
+    """Make the next request read the environment again (settings are cached per instance)."""
+    from lzsync.services.scheduled_http import function_settings
+    from lzsync.settings import load_settings
+
+    load_settings.cache_clear()
+    function_settings.cache_clear()
+
+
+@contextmanager
+def scheduled_function(target: str) -> Iterator[Any]:
+    """A test client of the HTTP function ``target`` as deployed (functions-framework app),
+    reading the environment as it is now; the cached settings are dropped again afterwards."""
+    from functions_framework import create_app
+
+    from lzsync.devtools.landing_zone import project_root
+
+    reload_settings()
+    source = project_root() / "functions" / target / "main.py"
+    try:
+        yield create_app(target=target, source=str(source), signature_type="http").test_client()
+    finally:
+        reload_settings()

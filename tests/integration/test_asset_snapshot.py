@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from functions_framework import create_app
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
@@ -19,7 +18,6 @@ from lzsync.adapters.event_store import EventStore
 from lzsync.adapters.resource_store import resource_id
 from lzsync.collection_names import Collections
 from lzsync.devtools.asset_server import AssetServer
-from lzsync.devtools.landing_zone import project_root
 from lzsync.devtools.object_server import ObjectServer
 from lzsync.devtools.simulator import Simulator
 from lzsync.logic.asset_normalize import resource_document
@@ -27,9 +25,9 @@ from lzsync.logic.rate_limit import RequestPacer
 from lzsync.model.feed import parse_feed_message
 from lzsync.services import asset_snapshot_http
 from lzsync.services.asset_snapshot import SnapshotOutcome
-from lzsync.settings import Settings, load_settings
+from lzsync.settings import Settings
 from tests.conftest import PROJECT_ID
-from tests.helpers import FORMATS_DIR
+from tests.helpers import FORMATS_DIR, reload_settings, scheduled_function
 
 SIZE = 1200  # two ListAssets pages of 1,000
 SHARDS = 16
@@ -308,25 +306,17 @@ def test_the_function_answers_with_the_outcome(monkeypatch, db, server, simulato
     monkeypatch.setenv("LZSYNC_ASSET_SCOPE", simulator.organization)
     monkeypatch.setenv("LZSYNC_ASSET_API_ENDPOINT", server.endpoint)
     monkeypatch.setenv("LZSYNC_ASSET_MANIFEST_SHARDS", str(SHARDS))
-    load_settings.cache_clear()
-    asset_snapshot_http._settings.cache_clear()
-    source = project_root() / "functions" / "asset_snapshot" / "main.py"
-    client = create_app(target="asset_snapshot", source=str(source)).test_client()
-    try:
+    with scheduled_function("asset_snapshot") as client:
         response = client.post("/")
         assert response.status_code == 200
         assert response.json["status"] == "complete"
         assert response.json["created"] == SIZE
 
         monkeypatch.delenv("LZSYNC_ASSET_SCOPE")
-        load_settings.cache_clear()
-        asset_snapshot_http._settings.cache_clear()
+        reload_settings()
         refused = client.post("/")
         assert refused.status_code == 500
         assert "LZSYNC_ASSET_SCOPE" in refused.json["error"]
-    finally:
-        load_settings.cache_clear()
-        asset_snapshot_http._settings.cache_clear()
 
 
 @pytest.fixture

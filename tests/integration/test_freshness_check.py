@@ -10,14 +10,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from functions_framework import create_app
 
 from lzsync.devtools.http_server import BackgroundServer, QuietHandler
-from lzsync.devtools.landing_zone import project_root
 from lzsync.services import freshness_http
 from lzsync.services.freshness_check import STALE_ALERT
-from lzsync.settings import Settings, load_settings
+from lzsync.settings import Settings
 from tests.conftest import PROJECT_ID
+from tests.helpers import scheduled_function
 
 
 class ChatReceiver(BackgroundServer):
@@ -150,13 +149,8 @@ def test_per_layer_thresholds_and_a_layer_that_never_ran(db, chat):
 def http(monkeypatch, emulators, chat):
     monkeypatch.setenv("LZSYNC_ALERT_WEBHOOK_URL", chat.endpoint)
     monkeypatch.setenv("LZSYNC_FRESHNESS_LAYERS", '["git"]')
-    load_settings.cache_clear()
-    freshness_http._settings.cache_clear()
-    source = project_root() / "functions" / "freshness_check" / "main.py"
-    app = create_app(target="freshness_check", source=str(source), signature_type="http")
-    yield app.test_client()
-    load_settings.cache_clear()
-    freshness_http._settings.cache_clear()
+    with scheduled_function("freshness_check") as client:
+        yield client
 
 
 def test_the_function_answers_every_layers_freshness(db, http):

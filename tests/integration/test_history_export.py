@@ -12,7 +12,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from functions_framework import create_app
 
 from lzsync.adapters.doc_change_log import DocChangeLog
 from lzsync.adapters.event_store import EventStore
@@ -21,15 +20,13 @@ from lzsync.adapters.resource_store import resource_id
 from lzsync.collection_names import Collections
 from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.feed_player import stamped
-from lzsync.devtools.landing_zone import project_root
 from lzsync.devtools.simulator import Simulator
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.doc_changes import FileChange
 from lzsync.model.feed import parse_feed_message
-from lzsync.services import history_export_http
 from lzsync.services.history_export_http import UnexportableDay, history_service, source_for_day
-from lzsync.settings import load_settings
 from tests.conftest import PROJECT_ID
+from tests.helpers import scheduled_function
 
 DAYS = 7
 SIM = Simulator(size=300, seed=11, update_share=0.05, delete_share=0.02, create_share=0.03)
@@ -300,13 +297,8 @@ def http(monkeypatch, settings, emulators):
         "LZSYNC_HISTORY_DATASET": settings.history_dataset,
     }.items():
         monkeypatch.setenv(name, value)
-    load_settings.cache_clear()
-    history_export_http._settings.cache_clear()
-    source = project_root() / "functions" / "bq_export" / "main.py"
-    app = create_app(target="bq_export", source=str(source), signature_type="http")
-    yield app.test_client()
-    load_settings.cache_clear()
-    history_export_http._settings.cache_clear()
+    with scheduled_function("bq_export") as client:
+        yield client
 
 
 def test_the_function_exports_the_requested_day_and_refuses_a_bad_one(db, http):

@@ -33,10 +33,10 @@ from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
 from lzsync.errors import ConfigError, SyncInProgress
 from lzsync.logic.rate_limit import RequestPacer
-from lzsync.logs import bound, configure
+from lzsync.logs import bound
 from lzsync.services.asset_snapshot import AssetSnapshotService, SnapshotOutcome
-from lzsync.services.json_reply import failure_reply, json_reply
-from lzsync.settings import Settings, load_settings
+from lzsync.services.scheduled_http import failure_reply, function_settings, json_reply
+from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.assets")
 _STATUS_BY_OUTCOME = {
@@ -108,17 +108,10 @@ def snapshot_service(
     )
 
 
-@lru_cache(maxsize=1)
-def _settings() -> Settings:
-    settings = load_settings()
-    configure(settings.log_level)
-    return settings
-
-
 def handle(request: flask.Request) -> flask.Response:
     with bound(function="asset_snapshot"):
         try:
-            outcome = run_snapshot(_settings())
+            outcome = run_snapshot(function_settings())
         except SyncInProgress as error:
             return json_reply(409, {"status": "busy", "error": str(error)})
         except Exception as error:

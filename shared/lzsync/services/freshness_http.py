@@ -8,7 +8,6 @@ misconfigured. The answer doubles as a quick probe for an operator with ``curl``
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import flask
 from google.cloud import firestore
@@ -19,10 +18,10 @@ from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
 from lzsync.logic.freshness import stale_thresholds
-from lzsync.logs import bound, configure, register_secret
+from lzsync.logs import bound, register_secret
 from lzsync.services.freshness_check import CheckOutcome, FreshnessCheck
-from lzsync.services.json_reply import failure_reply, json_reply
-from lzsync.settings import Settings, load_settings
+from lzsync.services.scheduled_http import failure_reply, function_settings, json_reply
+from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.freshness")
 
@@ -47,17 +46,10 @@ def run_check(settings: Settings) -> CheckOutcome:
     return freshness_check(settings, firestore_client(project_id(settings))).run()
 
 
-@lru_cache(maxsize=1)
-def _settings() -> Settings:
-    settings = load_settings()
-    configure(settings.log_level)
-    return settings
-
-
 def handle(request: flask.Request) -> flask.Response:
     with bound(function="freshness_check"):
         try:
-            outcome = run_check(_settings())
+            outcome = run_check(function_settings())
         except Exception as error:
             return failure_reply(error, "freshness check", _log)
         return json_reply(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Final
 
 import flask
@@ -28,11 +27,11 @@ from lzsync.adapters.history_warehouse import HistoryWarehouse, history_client
 from lzsync.adapters.status import StatusBoard
 from lzsync.collection_names import Collections
 from lzsync.errors import ConfigError
-from lzsync.logs import bound, configure
+from lzsync.logs import bound
 from lzsync.services.asset_snapshot_http import build_source
 from lzsync.services.history_export import ExportOutcome, HistoryExportService, day_bounds
-from lzsync.services.json_reply import failure_reply, json_reply
-from lzsync.settings import Settings, load_settings
+from lzsync.services.scheduled_http import failure_reply, function_settings, json_reply
+from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.history")
 # Cloud Asset Inventory answers ListAssets at a read time up to 35 days back.
@@ -104,13 +103,6 @@ def run_export(settings: Settings, day: date) -> ExportOutcome:
     return history_service(settings, client).run(day)
 
 
-@lru_cache(maxsize=1)
-def _settings() -> Settings:
-    settings = load_settings()
-    configure(settings.log_level)
-    return settings
-
-
 def _requested_day(request: flask.Request) -> date:
     text = request.args.get("day")
     if text is None and request.is_json:
@@ -124,7 +116,7 @@ def handle(request: flask.Request) -> flask.Response:
     with bound(function="bq_export"):
         try:
             day = _requested_day(request)
-            outcome = run_export(_settings(), day)
+            outcome = run_export(function_settings(), day)
         except UnexportableDay as error:
             return json_reply(400, {"status": "refused", "error": str(error)})
         except Exception as error:

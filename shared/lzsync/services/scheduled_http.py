@@ -1,9 +1,11 @@
-"""The JSON answer of the HTTP functions Cloud Scheduler calls: its status code is what
-Scheduler records as the run's success or failure."""
+"""What the HTTP functions Cloud Scheduler calls share: their settings, loaded and logging
+configured once per instance, and their JSON answer, whose status code is what Scheduler
+records as the run's success or failure."""
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 import flask
@@ -11,6 +13,17 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from lzsync.errors import ConfigError, RetryableError
+from lzsync.logs import configure
+from lzsync.settings import Settings, load_settings
+
+
+@lru_cache(maxsize=1)
+def function_settings() -> Settings:
+    """The deployment's settings, with logging configured from them (first call per instance;
+    a settings error is raised to the caller, which answers it, and retried next request)."""
+    settings = load_settings()
+    configure(settings.log_level)
+    return settings
 
 
 def json_reply(status: int, body: dict[str, Any]) -> flask.Response:
