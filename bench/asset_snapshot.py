@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.child import measure_in_child
+from bench.child import measure_in_child, serve_estate
 from lzsync.devtools.emulators import running_emulators, stop_process_group
 from lzsync.devtools.landing_zone import project_root
 from lzsync.devtools.signals import stop_like_ctrl_c
@@ -56,17 +55,6 @@ def _run_once() -> None:
     )
 
 
-def _serve(size: int) -> tuple[subprocess.Popen[str], str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lzsync.devtools.asset_server", "--size", str(size)],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    assert server.stdout is not None
-    return server, server.stdout.readline().strip()
-
-
 def main() -> None:
     stop_like_ctrl_c()
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "sizes": {}}
@@ -76,7 +64,7 @@ def main() -> None:
     ):
         for size in SIZES:
             emulators.reset_firestore()
-            server, endpoint = _serve(size)
+            server, endpoint = serve_estate(size)
             try:
                 env = {
                     **os.environ,

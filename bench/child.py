@@ -1,4 +1,6 @@
-"""Run one benchmark step in a fresh Python process, so its peak RSS is the step's own."""
+"""Benchmark processes of their own: a measured step in a fresh Python process (so its peak
+RSS is the step's own), and the simulated estate served by the ListAssets server (so its
+memory and CPU are not counted against lzsync)."""
 
 from __future__ import annotations
 
@@ -21,3 +23,16 @@ def measure_in_child(module: str, env: dict[str, str]) -> dict[str, Any]:
         cwd=project_root(),
     )
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def serve_estate(size: int) -> tuple[subprocess.Popen[str], str]:
+    """A ``size``-asset simulated estate on the local ListAssets server, in its own process
+    group (stop it with ``stop_process_group``); returns the process and its endpoint."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lzsync.devtools.asset_server", "--size", str(size)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert server.stdout is not None
+    return server, server.stdout.readline().strip()

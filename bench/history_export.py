@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.asset_snapshot import _serve
-from bench.child import measure_in_child
+from bench.child import measure_in_child, serve_estate
 from lzsync.devtools.bigquery_emulator import running_bigquery
 from lzsync.devtools.emulators import running_emulators, stop_process_group
 from lzsync.devtools.landing_zone import project_root
@@ -64,7 +63,7 @@ def main() -> None:
         running_bigquery(PROJECT, Path(work)) as bigquery,
     ):
         for size in SIZES:
-            server, endpoint = _serve(size)
+            server, endpoint = serve_estate(size)
             try:
                 env = {
                     **os.environ,

@@ -77,3 +77,17 @@ def scheduled_function(target: str) -> Iterator[Any]:
         yield create_app(target=target, source=str(source), signature_type="http").test_client()
     finally:
         reload_settings()
+
+
+def snapshot_of(simulator: Any) -> Any:
+    """One asset snapshot of ``simulator``'s estate (version 0), served by the local ListAssets
+    server for the duration; 8 manifest shards keep a small estate's run short."""
+    from lzsync.devtools.asset_server import AssetServer, settings_for
+    from lzsync.services.asset_snapshot_http import run_snapshot
+    from tests.conftest import PROJECT_ID
+
+    server = AssetServer(simulator).start()
+    try:
+        return run_snapshot(settings_for(server, PROJECT_ID, asset_manifest_shards=8))
+    finally:
+        server.stop()

@@ -10,12 +10,11 @@ import time
 import pytest
 from google.cloud import pubsub_v1
 
-from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.simulator import Simulator
 from lzsync.devtools.stack import StackConfig, running_stack
 from lzsync.logic.asset_normalize import resource_document
-from lzsync.services.asset_snapshot_http import run_snapshot
 from tests.conftest import PROJECT_ID
+from tests.helpers import snapshot_of
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +30,7 @@ def test_feed_changes_in_any_order_converge_the_snapshot_to_the_next_version(
     emulators, db, tmp_path, unique
 ):
     simulator = Simulator(size=600, seed=9, update_share=0.1, delete_share=0.05)
-    server = AssetServer(simulator).start()
-    try:
-        outcome = run_snapshot(settings_for(server, PROJECT_ID, asset_manifest_shards=8))
-    finally:
-        server.stop()
-    assert outcome.outcome == "complete"
+    assert snapshot_of(simulator).outcome == "complete"
     changes = [json.dumps(change).encode() for change in simulator.changes(0, 2)]
     deliveries = changes + random.Random(4).sample(changes, k=len(changes) // 4)  # duplicates
     random.Random(5).shuffle(deliveries)

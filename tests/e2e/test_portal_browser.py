@@ -28,7 +28,6 @@ import pytest
 from google.cloud import firestore, pubsub_v1
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.feed_player import stamped
 from lzsync.devtools.landing_zone import (
     REPO_NAME,
@@ -40,9 +39,9 @@ from lzsync.devtools.landing_zone import (
 from lzsync.devtools.portal_server import running_portal
 from lzsync.devtools.simulator import Simulator
 from lzsync.devtools.stack import StackConfig, stack_session
-from lzsync.services.asset_snapshot_http import run_snapshot
 from lzsync.settings import RepoConfig
 from tests.conftest import PROJECT_ID
+from tests.helpers import snapshot_of
 
 pytestmark = pytest.mark.e2e
 
@@ -169,15 +168,6 @@ def _remaining_ms(since: float) -> float:
     return max(1.0, (since + VISIBLE_WITHIN_SECONDS - time.time()) * 1000)
 
 
-def snapshot_of(simulator: Simulator) -> None:
-    server = AssetServer(simulator).start()
-    try:
-        outcome = run_snapshot(settings_for(server, PROJECT_ID, asset_manifest_shards=8))
-    finally:
-        server.stop()
-    assert outcome.outcome == "complete"
-
-
 def test_a_push_and_an_asset_event_appear_on_the_page_within_two_seconds(
     page, emulators, tmp_path, unique, remote, landing_zone_history
 ):
@@ -192,7 +182,7 @@ def test_a_push_and_an_asset_event_appear_on_the_page_within_two_seconds(
         landings = Landings(session.client)
         try:
             simulator = Simulator(size=120, seed=3)
-            snapshot_of(simulator)
+            assert snapshot_of(simulator).outcome == "complete"
             total = session.client.document("inventory/assets").get().get("total")
             page.locator("#inventory [data-field='total']").filter(has_text=str(total)).wait_for(
                 timeout=VISIBLE_WITHIN_SECONDS * 1000
