@@ -135,13 +135,16 @@ class ResourceStore:
 
     # --- inventory -----------------------------------------------------------------------------
     def save_compliance(self, summary: Mapping[str, Any]) -> None:
-        data = {**summary, "scope": self._scope, "updated_at": datetime.now(UTC)}
-        with transient_errors_as_retryable("firestore"):
-            self._compliance.set(data)
-        self.counts.writes += 1
+        self._save_summary(self._compliance, summary)
 
     def save_inventory(self, inventory: Mapping[str, Any]) -> None:
-        data = {**inventory, "scope": self._scope, "updated_at": datetime.now(UTC)}
+        self._save_summary(self._inventory, inventory)
+
+    def _save_summary(
+        self, reference: firestore.DocumentReference, summary: Mapping[str, Any]
+    ) -> None:
+        """A whole-scope summary document the Portal listens to, stamped with its scope."""
+        data = {**summary, "scope": self._scope, "updated_at": datetime.now(UTC)}
         with transient_errors_as_retryable("firestore"):
-            self._inventory.set(data)
+            reference.set(data)
         self.counts.writes += 1
