@@ -4,30 +4,19 @@ real-time change; a policy change in the repository re-judges exactly the assets
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from functions_framework import create_app
 
 from lzsync.adapters.resource_store import resource_id
-from lzsync.devtools import landing_zone
 from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.simulator import Simulator
-from lzsync.services import asset_events_event
 from lzsync.services.asset_snapshot_http import run_snapshot
-from lzsync.settings import load_settings
 from tests.conftest import PROJECT_ID
-from tests.helpers import fixture_constraint_files, publish_policies
+from tests.helpers import publish_policies
 
 SIM = Simulator(size=600, seed=21)
 SSH_RULE = "restrict-firewall-rule-ssh-world-open"
-
-
-@pytest.fixture(scope="module")
-def constraint_files(landing_zone_source) -> dict[str, str]:
-    return fixture_constraint_files(landing_zone_source)
 
 
 @pytest.fixture
@@ -113,35 +102,6 @@ def _firewall(open_to_world: bool, when: datetime) -> dict:
         "priorAssetState": "PRESENT",
         "window": {"startTime": text},
     }
-
-
-@pytest.fixture
-def deliver(monkeypatch, emulators, db, constraint_files):
-    from lzsync.adapters import constraint_store
-
-    monkeypatch.setattr(constraint_store, "_STORES", {})
-    publish_policies(db, constraint_files, "c1")
-    monkeypatch.setenv("LZSYNC_EVENTS_STATUS_FLUSH_SECONDS", "0")
-    load_settings.cache_clear()
-    asset_events_event._service.cache_clear()
-    source = landing_zone.project_root() / "functions" / "asset_events" / "main.py"
-    app = create_app(target="asset_events", source=str(source), signature_type="cloudevent")
-    client = app.test_client()
-
-    def post(change: dict) -> int:
-        envelope = {
-            "subscription": "projects/p/subscriptions/asset-events",
-            "message": {
-                "messageId": f"m-{change['window']['startTime']}",
-                "data": base64.b64encode(json.dumps(change).encode()).decode(),
-                "publishTime": change["window"]["startTime"],
-            },
-        }
-        return client.post("/", json=envelope).status_code
-
-    yield post
-    load_settings.cache_clear()
-    asset_events_event._service.cache_clear()
 
 
 def test_a_world_open_firewall_rule_is_flagged_the_moment_its_event_arrives(db, deliver):

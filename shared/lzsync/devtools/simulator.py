@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from lzsync.devtools import simulated_compliance as sc
 from lzsync.logic import asset_types as t
 
 ENVIRONMENTS: Final = (("d", "development"), ("n", "nonproduction"), ("p", "production"))
@@ -43,6 +44,11 @@ _DISCOVERY: Final = {
     "storage.googleapis.com": "https://www.googleapis.com/discovery/v1/apis/storage/v1/rest",
     "container.googleapis.com": "https://container.googleapis.com/$discovery/rest",
     "iam.googleapis.com": "https://iam.googleapis.com/$discovery/rest",
+    "sqladmin.googleapis.com": "https://sqladmin.googleapis.com/$discovery/rest",
+    "bigquery.googleapis.com": "https://bigquery.googleapis.com/$discovery/rest",
+    "dns.googleapis.com": "https://dns.googleapis.com/$discovery/rest",
+    "appengine.googleapis.com": "https://appengine.googleapis.com/$discovery/rest",
+    "serviceusage.googleapis.com": "https://serviceusage.googleapis.com/$discovery/rest",
     "cloudkms.googleapis.com": "https://cloudkms.googleapis.com/$discovery/rest",
     "cloudresourcemanager.googleapis.com": (
         "https://cloudresourcemanager.googleapis.com/$discovery/rest"
@@ -71,13 +77,21 @@ class Project:
 @dataclass(frozen=True)
 class Simulator:
     """``size`` assets at version 0; ``update_share``/``delete_share``/``create_share`` of them
-    change at every version step."""
+    change at every version step.
+
+    ``defect_share`` asks for the compliance estate (see :mod:`simulated_compliance`): None
+    keeps the classic estate, unchanged byte for byte; a share in [0, 1] hardens every asset,
+    adds the types the remaining constraint kinds judge, and gives that share of the assets
+    that can carry a defect exactly one (:meth:`defect_at` says which). The choice is redrawn
+    at each update of an asset, so the real-time layer sees assets turn non-compliant and
+    compliant again."""
 
     size: int
     seed: int = 7
     update_share: float = 0.01
     delete_share: float = 0.002
     create_share: float = 0.003
+    defect_share: float | None = None
 
     # --- the skeleton ------------------------------------------------------------------------
     @property
@@ -192,6 +206,7 @@ class Simulator:
         return assets
 
     def _network(self, host: Project, code: str) -> list[dict[str, Any]]:
+        hardened = self.defect_share is not None
         base = f"//compute.googleapis.com/projects/{host.project_id}"
         vpc = f"vpc-{code}-svpc"
         network_url = f"{COMPUTE_API}/projects/{host.project_id}/global/networks/{vpc}"
@@ -225,7 +240,7 @@ class Simulator:
                             "region": region,
                             "privateIpGoogleAccess": True,
                             "purpose": "PRIVATE",
-                            "logConfig": {"enable": code == "p"},
+                            "logConfig": {"enable": code == "p" or hardened},
                             "secondaryIpRanges": [
                                 {"rangeName": "pods", "ipCidrRange": f"100.{64 + env_octet}.0.0/16"}
                             ],
@@ -297,6 +312,27 @@ class Simulator:
         return assets
 
     # --- workload projects ---------------------------------------------------------------------
+    @property
+    def workload_slots(self) -> tuple[str, ...]:
+        """One workload project's asset types, in slot order."""
+        if self.defect_share is None:
+            return WORKLOAD_SLOTS
+        return WORKLOAD_SLOTS + sc.COMPLIANCE_SLOTS
+
+    def _placement(self, project: Project, slot: int) -> sc.Placement:
+        asset_type = self.workload_slots[slot]
+        ordinal = self.workload_slots[:slot].count(asset_type)
+        code = project.project_id.split("-")[1]
+        host = self._project(f"prj-{code}-svpc", project.environment)
+        return sc.Placement(
+            project.project_id,
+            project.number,
+            host.project_id,
+            code,
+            REGIONS[ordinal % len(REGIONS)],
+            ordinal,
+        )
+
     def _workload_project(self, number: int) -> Project:
         code, environment = ENVIRONMENTS[number % len(ENVIRONMENTS)]
         unit = (number // len(ENVIRONMENTS)) % BUSINESS_UNITS + 1
@@ -304,7 +340,9 @@ class Simulator:
         return self._project(f"prj-{code}-bu{unit}-app{app}", environment)
 
     def _workload_asset(self, project: Project, slot: int, revision: int) -> dict[str, Any]:
-        asset_type = WORKLOAD_SLOTS[slot]
+        asset_type = self.workload_slots[slot]
+        if slot >= len(WORKLOAD_SLOTS):
+            return self._compliance_asset(project, slot)
         ordinal = WORKLOAD_SLOTS[:slot].count(asset_type)
         region = REGIONS[ordinal % len(REGIONS)]
         zone = f"{region}-{'bcd'[ordinal % 3]}"
@@ -413,6 +451,17 @@ class Simulator:
             location=zone,
         )
 
+    def _compliance_asset(self, project: Project, slot: int) -> dict[str, Any]:
+        """An asset of a slot only the compliance estate has; firewall rules and subnets belong
+        to the environment's shared-VPC host, as in the landing zone."""
+        place = self._placement(project, slot)
+        asset_type = self.workload_slots[slot]
+        name, data, location = sc.compliance_shape(asset_type, place)
+        owner = project
+        if asset_type in (t.FIREWALL, t.SUBNETWORK):
+            owner = self._project(f"prj-{place.code}-svpc", project.environment)
+        return self._asset(asset_type, name, data, project=owner, location=location)
+
     # --- shapes ------------------------------------------------------------------------------
     def _project_asset(
         self, project: Project, labels: dict[str, str] | None = None
@@ -495,30 +544,80 @@ class Simulator:
             return skeleton[index]  # the skeleton never changes: deleting it would be absurd
         if self._deleted(index, version):
             return None
-        workload = index - len(skeleton)
-        project = self._workload_project(workload // len(WORKLOAD_SLOTS))
+        project, slot = self._workload_slot(index)
         updates = self._updates(index, version)
-        asset = self._workload_asset(project, workload % len(WORKLOAD_SLOTS), len(updates))
+        asset = self._workload_asset(project, slot, len(updates))
+        if self.defect_share is not None:
+            sc.harden(asset, self._placement(project, slot))
+            defect = self._defect(index, project, slot, len(updates))
+            if defect is not None:
+                sc.apply_defect(asset, defect)
         if updates:
             # The version began when it was last updated, not at every later step.
             last = _EPOCH + _STEP * updates[-1]
             asset["updateTime"] = last.isoformat().replace("+00:00", "Z")
         return asset
 
+    def _workload_slot(self, index: int) -> tuple[Project, int]:
+        workload = index - len(self._skeleton_cache())
+        slots = len(self.workload_slots)
+        return self._workload_project(workload // slots), workload % slots
+
+    def _defect(self, index: int, project: Project, slot: int, revision: int) -> str | None:
+        if self.defect_share is None:
+            return None
+        place = self._placement(project, slot)
+        defects = sc.defects_for(self.workload_slots[slot], place.ordinal)
+        if not defects or _unit(self.seed, index, "defect", revision) >= self.defect_share:
+            return None
+        return defects[int(_unit(self.seed, index, "which defect", revision) * len(defects))]
+
+    def defect_at(self, index: int, version: int = 0) -> str | None:
+        """The defect the asset at ``index`` carries as of ``version`` (None: hardened, deleted,
+        part of the fixed skeleton, or the classic estate)."""
+        if self.defect_share is None or index < len(self._skeleton_cache()):
+            return None
+        if self._deleted(index, version):
+            return None
+        project, slot = self._workload_slot(index)
+        return self._defect(index, project, slot, len(self._updates(index, version)))
+
+    def specimens(self) -> Iterator[tuple[str | None, dict[str, Any]]]:
+        """``(defect, asset)`` on request: for every type that can carry a defect, its hardened
+        shape (defect None) and one copy per defect, from the first workload project."""
+        hardened = replace(self, defect_share=0.0)
+        project = hardened._workload_project(0)
+        seen: set[str] = set()
+        for slot, asset_type in enumerate(hardened.workload_slots):
+            place = hardened._placement(project, slot)
+            defects = sc.defects_for(asset_type, place.ordinal)
+            if asset_type in seen or not defects:
+                continue
+            seen.add(asset_type)
+            asset = hardened._workload_asset(project, slot, 0)
+            sc.harden(asset, place)
+            yield None, asset
+            for defect in defects:
+                yield defect, sc.with_defect(asset, defect)
+
     def _skeleton_cache(self) -> list[dict[str, Any]]:
-        cache = _SKELETONS.get(self.seed)
+        key = (self.seed, self.defect_share is not None)
+        cache = _SKELETONS.get(key)
         if cache is None:
-            cache = _SKELETONS[self.seed] = self._skeleton()
+            cache = _SKELETONS[key] = self._skeleton()
         return cache
 
     def changes(self, before: int, after: int) -> Iterator[dict[str, Any]]:
         """What moved between two versions, as Cloud Asset Inventory feed messages
         (``TemporalAsset`` JSON: ``asset``, ``priorAsset``, ``priorAssetState``, ``window``,
-        ``deleted``), for the real-time layer."""
+        ``deleted``), for the real-time layer. A resource feed carries no IAM policy, so
+        neither do these."""
         window = {"startTime": (_EPOCH + _STEP * after).isoformat().replace("+00:00", "Z")}
         for index in range(self.slots(after)):
-            old = self.asset_at(index, before) if index < self.slots(before) else None
-            new = self.asset_at(index, after)
+            old = (
+                _resource_only(self.asset_at(index, before)) if index < self.slots(before) else None
+            )
+            new = _resource_only(self.asset_at(index, after))
             if old == new:
                 continue
             if new is None:
@@ -548,4 +647,10 @@ class Simulator:
                 yield asset
 
 
-_SKELETONS: dict[int, list[dict[str, Any]]] = {}
+def _resource_only(asset: dict[str, Any] | None) -> dict[str, Any] | None:
+    if asset is None or "iamPolicy" not in asset:
+        return asset
+    return {key: value for key, value in asset.items() if key != "iamPolicy"}
+
+
+_SKELETONS: dict[tuple[int, bool], list[dict[str, Any]]] = {}
