@@ -15,7 +15,7 @@ from lzsync.services.asset_snapshot_http import run_snapshot
 from tests.conftest import PROJECT_ID
 from tests.helpers import publish_policies
 
-SIM = Simulator(size=600, seed=21)
+SIM = Simulator(size=600, seed=21, defect_share=0.2)
 SSH_RULE = "restrict-firewall-rule-ssh-world-open"
 
 
@@ -74,6 +74,33 @@ def test_the_snapshot_judges_every_asset_and_a_policy_change_rejudges_only_its_a
     assert second.updated == affected
     assert busiest not in db.collection("compliance").document("summary").get().get("by_constraint")
     assert all(busiest not in {x["constraint"] for x in v} for v in judged(db).values())
+    # Assets whose only offence was the dropped constraint are compliant again, and say so.
+    cleared = {
+        name for name, v in documents.items() if v and {x["constraint"] for x in v} == {busiest}
+    }
+    assert cleared, "the busiest constraint is some asset's only violation"
+    assert {name for name, kind in snapshot_turns(db) if kind == "compliant"} == cleared
+
+    # Put it back with a cap of 2 entries per run: 2 entries and one for the rest.
+    publish_policies(db, constraint_files, "c3")
+    monkeypatch.setattr(constraint_store, "_STORES", {})
+    run_snapshot(settings.model_copy(update={"asset_activity_max_entries": 2}))
+    turned_again = [name for name, kind in snapshot_turns(db) if kind == "non_compliant"]
+    assert len(turned_again) == 2
+    overflow = [
+        snap.to_dict()
+        for snap in db.collection("activity").stream()
+        if snap.get("kind") == "compliance_turns"
+    ]
+    assert [entry["count"] for entry in overflow] == [len(cleared) - 2]
+
+
+def snapshot_turns(db) -> list[tuple[str, str]]:
+    return [
+        (snap.get("asset"), snap.get("kind"))
+        for snap in db.collection("activity").stream()
+        if snap.get("source") == "snapshot" and snap.get("kind") in ("compliant", "non_compliant")
+    ]
 
 
 def _firewall(open_to_world: bool, when: datetime) -> dict:

@@ -34,6 +34,7 @@ from lzsync.logic.compliance.summary import ComplianceTally
 from lzsync.logic.inventory import InventoryTally
 from lzsync.logs import audit, bound
 from lzsync.model.feed import parse_timestamp
+from lzsync.services.snapshot_compliance_turns import ComplianceTurns
 from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.assets")
@@ -179,6 +180,7 @@ class AssetSnapshotService:
         changed: list[str] = []
         tally = InventoryTally()
         compliance = ComplianceTally()
+        turns = ComplianceTurns(self._store, self._activity, self._settings)
         try:
             for page in source.pages():
                 outcome.pages += 1
@@ -229,7 +231,10 @@ class AssetSnapshotService:
                     newer.refresh()
                 kept = [doc for doc in to_write if not newer.supersedes(doc)]
                 outcome.superseded += len(to_write) - len(kept)
-                for refused in self._store.write(kept):
+                turns.observe(kept, previous)
+                refused_names = self._store.write(kept)
+                turns.record(refused=set(refused_names))
+                for refused in refused_names:
                     # Firestore refused this one document: the old version stays, and so does
                     # the manifest's record of it.
                     outcome.invalid += 1
@@ -260,6 +265,7 @@ class AssetSnapshotService:
             if outcome.outcome == "complete":
                 self._save_compliance(compliance, outcome, state)
         self._store.save_manifest(manifest, changed)
+        turns.finish()
         return outcome
 
     def _finish_complete(
