@@ -21,6 +21,8 @@ from lzsync.logic.compliance.engine import evaluate
 from lzsync.logic.compliance.registry import Constraint
 
 SIZE = 100_000
+# The compliance estate: hardened assets of every judged type, 5 % of them with one defect.
+DEFECT_SHARE = 0.05
 PER_EVENT_SAMPLES = 5_000
 RESULTS = landing_zone.project_root() / "bench" / "results-compliance.json"
 
@@ -40,11 +42,12 @@ def _fixture_constraints() -> list[Constraint]:
 
 def main() -> None:
     constraints = _fixture_constraints()
-    assets = list(Simulator(SIZE).assets())
+    assets = list(Simulator(SIZE, defect_share=DEFECT_SHARE).assets())
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count()},
         "constraints": len(constraints),
         "assets": len(assets),
+        "defect_share": DEFECT_SHARE,
     }
     started = time.perf_counter()
     violations = violating = 0
