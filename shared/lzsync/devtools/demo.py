@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from google.cloud import firestore
 from tqdm import tqdm
@@ -100,6 +100,10 @@ def _summary(client: firestore.Client, results: list[PushResult], seconds: float
     return "\n".join(lines)
 
 
+# One asset in twenty that can drift carries a defect (a public bucket, an open firewall, ...).
+DEMO_DEFECT_SHARE: Final = 0.05
+
+
 def _describe(label: str, outcome: SnapshotOutcome) -> str:
     return (
         f"{label:<22} {outcome.outcome}: {outcome.seen} assets in {outcome.pages} pages, "
@@ -110,8 +114,10 @@ def _describe(label: str, outcome: SnapshotOutcome) -> str:
 
 
 def _asset_snapshots(size: int) -> Simulator:
-    """Layer 3 on a simulated landing zone: a first snapshot, then one after the estate moved."""
-    simulator = Simulator(size)
+    """Layer 3 on a simulated landing zone: a first snapshot, then one after the estate moved.
+    The estate is the simulator's compliance estate with a few defects, as a real landing zone
+    drifts, so the compliance figures mean something."""
+    simulator = Simulator(size, defect_share=DEMO_DEFECT_SHARE)
     server = AssetServer(simulator).start()
     try:
         settings = settings_for(server, DEMO_PROJECT)
