@@ -13,15 +13,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from lzsync.logic import asset_types as t
-from lzsync.logic.asset_types import canonical_type
+from lzsync.logic.asset_types import (
+    APPENGINE_SERVICE,
+    BIGQUERY_DATASET,
+    DNS_MANAGED_ZONE,
+    SERVICE_USAGE,
+    SQL_INSTANCE,
+    canonical_type,
+)
 from lzsync.logic.compliance import firewall, scope
 from lzsync.logic.compliance.registry import ANY_ASSET_TYPE, Asset, Constraint, kind
 
-APPENGINE_SERVICE: Final = "appengine.googleapis.com/Service"
-BIGQUERY_DATASET: Final = "bigquery.googleapis.com/Dataset"
-DNS_MANAGED_ZONE: Final = "dns.googleapis.com/ManagedZone"
-SQL_INSTANCE: Final = "sqladmin.googleapis.com/Instance"
-SERVICE_USAGE: Final = "serviceusage.googleapis.com/Service"
 PUBLIC_MEMBERS: Final = ("allUsers", "allAuthenticatedUsers")
 # Subnets Google runs proxies in: flow logs and Private Google Access do not apply to them.
 PROXY_SUBNET_PURPOSES: Final = frozenset(
