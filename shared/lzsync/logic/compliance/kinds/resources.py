@@ -70,7 +70,7 @@ def appengine_service_versions(asset: Asset, constraint: Constraint) -> list[str
     return []
 
 
-@kind("GCPBigQueryDatasetWorldReadableConstraintV1", [BIGQUERY_DATASET])
+@kind("GCPBigQueryDatasetWorldReadableConstraintV1", [BIGQUERY_DATASET], reads_iam=True)
 def bigquery_dataset_world_readable(asset: Asset, constraint: Constraint) -> list[str]:
     """A dataset anyone can read: public members in its IAM policy or its ``access`` list (the
     template looks at the IAM policy only; CAI reports the ACL form in ``access``)."""
@@ -106,7 +106,7 @@ def dnssec_prevent_rsasha1(asset: Asset, constraint: Constraint) -> list[str]:
     return messages
 
 
-@kind("GCPIAMAllowedBindingsConstraintV3", [ANY_ASSET_TYPE])
+@kind("GCPIAMAllowedBindingsConstraintV3", [ANY_ASSET_TYPE], reads_iam=True)
 def iam_allowed_bindings(asset: Asset, constraint: Constraint) -> list[str]:
     """Members granted a role matching ``role``: in ``denylist`` mode any member matching
     ``members`` is a violation, in ``allowlist`` mode (default) any member matching none."""
@@ -223,7 +223,7 @@ def storage_bucket_policy_only(asset: Asset, constraint: Constraint) -> list[str
     return ["bucket does not enforce uniform bucket-level access"]
 
 
-@kind("GCPStorageBucketWorldReadableConstraintV1", [t.BUCKET])
+@kind("GCPStorageBucketWorldReadableConstraintV1", [t.BUCKET], reads_iam=True)
 def storage_bucket_world_readable(asset: Asset, constraint: Constraint) -> list[str]:
     """Public members in the bucket's IAM policy, unless the bucket is in ``exemptions``."""
     if _exempt(asset, constraint):
