@@ -10,6 +10,11 @@ wrong scope or an empty answer rather than a real change: then nothing is delete
 is left as it was, and the run reports ``guarded`` for a human to look. A partial listing writes
 what it saw, deletes nothing and says so in ``sync_status/assets``; any other failure is
 reported as ``failed``, and both count toward the circuit breaker.
+
+When a loaded constraint reads IAM policies, a run first lists them (content type IAM_POLICY;
+:mod:`lzsync.services.asset_policies`) and judges each listed asset with its policy. If that
+listing fails, the run is partial: assets are judged with the policy their stored document
+holds, so no IAM violation is cleared on that evidence, and nothing is deleted.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from lzsync.adapters.activity import ActivityFeed
-from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
 from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.resource_store import ResourceStore
@@ -34,6 +39,7 @@ from lzsync.logic.compliance.summary import ComplianceTally
 from lzsync.logic.inventory import InventoryTally
 from lzsync.logs import audit, bound
 from lzsync.model.feed import parse_timestamp
+from lzsync.services.asset_policies import PolicyIndex, list_policies
 from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.assets")
@@ -96,6 +102,11 @@ class SnapshotOutcome:
     compliance_hash: str | None = None
     # Changed in the listing but already newer in Firestore (the real-time layer got there).
     superseded: int = 0
+    # The IAM pass (only when a loaded constraint reads IAM policies): assets with a policy
+    # listed, and pages read; judged with their stored policy because that listing failed.
+    iam_policies: int = 0
+    iam_pages: int = 0
+    iam_stored: int = 0
     counts: OperationCounts = field(default_factory=OperationCounts)
 
     @property
@@ -179,6 +190,7 @@ class AssetSnapshotService:
         changed: list[str] = []
         tally = InventoryTally()
         compliance = ComplianceTally()
+        policies = self._list_policies(source, outcome)
         try:
             for page in source.pages():
                 outcome.pages += 1
@@ -190,12 +202,9 @@ class AssetSnapshotService:
                     outcome.error = f"{outcome.invalid} unreadable entries (page {page.number})"
                 to_write = []
                 previous: dict[str, str | None] = {}
-                for raw in page.assets:
-                    try:
-                        document = resource_document(
-                            raw, source="snapshot", violations=self._constraints.judge(raw)
-                        )
-                    except InvalidPayload as error:
+                for raw, document in self._judge_page(page.assets, policies, manifest, outcome):
+                    if isinstance(document, InvalidPayload):
+                        error = document
                         outcome.invalid += 1
                         _log.warning("asset skipped", extra={"error": str(error)})
                         name = raw.get("name")
@@ -251,6 +260,14 @@ class AssetSnapshotService:
         except ListingIncomplete as error:
             outcome.outcome = "partial"
             outcome.error = str(error)
+        if policies is not None and not policies.complete:
+            outcome.outcome = "partial"
+            iam_error = (
+                f"IAM policy listing failed ({policies.error}): policies not refreshed, "
+                f"{outcome.iam_stored} changed assets judged with their stored policy, "
+                "nothing deleted"
+            )
+            outcome.error = f"{iam_error}; {outcome.error}" if outcome.error else iam_error
         if outcome.outcome == "complete":
             # Assets the real-time layer created or changed since the listing began exist
             # even if the listing missed them.
@@ -261,6 +278,67 @@ class AssetSnapshotService:
                 self._save_compliance(compliance, outcome, state)
         self._store.save_manifest(manifest, changed)
         return outcome
+
+    def _list_policies(self, source: AssetSource, outcome: SnapshotOutcome) -> PolicyIndex | None:
+        """The IAM pass, when a loaded constraint reads IAM policies and the source can list
+        them (a live listing); None otherwise: assets are judged as the source gives them."""
+        if not self._constraints.needs_iam:
+            return None
+        listing = policy_listing(source)
+        if listing is None:
+            return None
+        policies = list_policies(listing)
+        outcome.iam_policies = len(policies.policies)
+        outcome.iam_pages = policies.pages
+        return policies
+
+    def _judge_page(
+        self,
+        assets: list[dict[str, Any]],
+        policies: PolicyIndex | None,
+        manifest: dict[str, str],
+        outcome: SnapshotOutcome,
+    ) -> list[tuple[dict[str, Any], dict[str, Any] | InvalidPayload]]:
+        """Each listed asset with its document (or why it has none), judged with its IAM
+        policy. After a failed IAM listing, an asset no policy was listed for and whose document
+        differs from the stored one is judged again with the stored document's policy: one
+        batched read per page for just those assets (none when nothing changed and the stored
+        documents hold no policy), so the failure cannot clear a stored IAM violation."""
+        judged: list[tuple[dict[str, Any], dict[str, Any] | InvalidPayload]] = []
+        unsure: list[int] = []
+        for raw in assets:
+            asset = policies.attach(raw) if policies is not None else raw
+            try:
+                document = self._document(asset)
+            except InvalidPayload as error:
+                judged.append((raw, error))
+                continue
+            judged.append((raw, document))
+            held = manifest.get(document["name"])
+            if (
+                policies is not None
+                and policies.needs_stored(asset)
+                and held not in (None, document["content_hash"])
+            ):
+                unsure.append(len(judged) - 1)
+        if not unsure:
+            return judged
+        names = [str(raw["name"]) for raw, _ in (judged[i] for i in unsure)]
+        stored = self._store.stored_policies(names)
+        for position, name in zip(unsure, names, strict=True):
+            if name in stored:
+                raw = judged[position][0]
+                judged[position] = (
+                    raw,
+                    self._document({**raw, "iamPolicy": {"bindings": stored[name]}}),
+                )
+                outcome.iam_stored += 1
+        return judged
+
+    def _document(self, asset: Any) -> dict[str, Any]:
+        return resource_document(
+            asset, source="snapshot", violations=self._constraints.judge(asset)
+        )
 
     def _finish_complete(
         self,
@@ -365,6 +443,8 @@ class AssetSnapshotService:
                 "unchanged": outcome.unchanged,
                 "invalid": outcome.invalid,
                 "superseded": outcome.superseded,
+                "iam_policies": outcome.iam_policies,
+                "iam_stored": outcome.iam_stored,
             },
             "pages": outcome.pages,
             "duration_seconds": outcome.duration_seconds,
