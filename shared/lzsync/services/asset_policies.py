@@ -8,8 +8,9 @@ snapshot first lists IAM_POLICY for the same scope and types and keeps ``name â†
 the RESOURCE pass attaches each asset's policy before judging it.
 
 Memory: only assets that have a policy are listed, and each is kept as the compact JSON text
-of its bindings (one string per asset, not a tree of dicts): ~0.4 KiB per policy-holding asset
-for typical policies (measured: ``bench/asset_policies.py``).
+of its bindings (one string per asset, not a tree of dicts): about 0.6 KiB per policy-holding
+asset, 57 MiB of resident memory for 100,000 policies of 3 bindings (``bench/asset_policies.py``),
+on top of the manifest.
 
 A listing that stops early is **incomplete**: an asset it did not reach may have a policy it
 never returned. Such an asset is then judged with the policy its stored document was judged
