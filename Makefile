@@ -72,6 +72,7 @@ bench: setup
 	$(BIN)/python -m bench.history_export
 	$(BIN)/python -m bench.cold_import
 	$(BIN)/python -m bench.compliance
+	$(BIN)/python -m bench.asset_policies
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions

@@ -69,6 +69,11 @@ variable "asset_types" {
     "iam.googleapis.com/ServiceAccount",
     "cloudkms.googleapis.com/KeyRing",
     "cloudkms.googleapis.com/CryptoKey",
+    "sqladmin.googleapis.com/Instance",
+    "bigquery.googleapis.com/Dataset",
+    "dns.googleapis.com/ManagedZone",
+    "appengine.googleapis.com/Service",
+    "serviceusage.googleapis.com/Service",
   ]
 }
 

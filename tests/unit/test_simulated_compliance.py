@@ -151,3 +151,8 @@ def _with_exclusion(constraint: Constraint, pattern: str) -> str:
             },
         }
     )
+
+
+def test_every_asset_of_the_compliance_estate_has_its_own_name():
+    names = [asset["name"] for asset in ESTATE.assets()]
+    assert len(set(names)) == len(names) == 10_000

@@ -1,9 +1,9 @@
 """Where a snapshot's assets come from, page by page, behind one interface.
 
 * :class:`ListingSource` — the live ``ListAssets`` API through the real ``google-cloud-asset``
-  client: content type RESOURCE, up to 1,000 assets a page, one page in memory at a time, paced
-  to the quota, each page retried on the retryable errors (429, 503, 504, 500) along a schedule,
-  and resumed from its page token.
+  client: content type RESOURCE (or IAM_POLICY, see :func:`policy_listing`), up to 1,000 assets
+  a page, one page in memory at a time, paced to the quota, each page retried on the retryable
+  errors (429, 503, 504, 500) along a schedule, and resumed from its page token.
 * :class:`ExportSource` — an ``exportAssets`` NDJSON output, from Cloud Storage (``gs://``) or a
   local file, read line by line in pages of the same size.
 
@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
@@ -86,13 +86,29 @@ class ListingSource:
     budget_seconds: float = 480.0
     # List the estate as it was at this moment (CAI keeps 35 days); None: as it is now.
     read_time: datetime | None = None
+    # RESOURCE: assets with their ``resource``; IAM_POLICY: only assets that have a policy,
+    # each with its ``iamPolicy`` and no ``resource`` (CAI lists the two separately).
+    content_type: int = asset_v1.ContentType.RESOURCE
     _deadline: float | None = None
+
+    def _start_budget(self) -> float:
+        """The run's deadline, counted from the first request (or the first derived listing)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.budget_seconds
+        return self._deadline
+
+    def with_content_type(self, content_type: int) -> ListingSource:
+        """The same listing (client, scope, types, read time) of another content type. It
+        shares this one's pacer and run budget, whose clock starts now if it has not yet: the
+        two listings of a run together keep to the quota and to the function's deadline."""
+        self._start_budget()
+        return replace(self, content_type=content_type, retries=0)
 
     def _request(self, token: str) -> Any:
         self.pacer.wait()
         request: dict[str, Any] = {
             "parent": self.scope,
-            "content_type": asset_v1.ContentType.RESOURCE,
+            "content_type": self.content_type,
             "asset_types": list(self.asset_types),
             "page_size": self.page_size,
             "page_token": token,
@@ -106,8 +122,7 @@ class ListingSource:
         return next(iter(pager.pages))
 
     def _page_with_retries(self, token: str, number: int) -> Any:
-        if self._deadline is None:
-            self._deadline = time.monotonic() + self.budget_seconds
+        deadline = self._start_budget()
         for attempt, delay in enumerate([*self.retry_schedule_seconds, None]):
             try:
                 return self._request(token)
@@ -116,7 +131,7 @@ class ListingSource:
                     f"page {number} is not a ListAssets response: {error}", pages_read=number
                 ) from error
             except RETRYABLE_LISTING_ERRORS as error:
-                if delay is None or time.monotonic() + delay > self._deadline:
+                if delay is None or time.monotonic() + delay > deadline:
                     raise ListingIncomplete(
                         f"page {number} failed {attempt + 1} times: {error}", pages_read=number
                     ) from error
@@ -150,6 +165,15 @@ class ListingSource:
             token = response.next_page_token
             if not token:
                 return
+
+
+def policy_listing(source: AssetSource) -> AssetSource | None:
+    """Where ``source``'s assets' IAM policies can be listed: for a live listing, the same
+    listing with content type IAM_POLICY; None for an export (an ``exportAssets`` file holds
+    one content type; its lines are judged with whatever ``iamPolicy`` they carry)."""
+    if isinstance(source, ListingSource):
+        return source.with_content_type(asset_v1.ContentType.IAM_POLICY)
+    return None
 
 
 def listing_client(api_endpoint: str | None) -> asset_v1.AssetServiceClient:

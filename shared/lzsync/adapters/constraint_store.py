@@ -25,7 +25,7 @@ from lzsync.logic.compliance.constraints import (
     is_constraint_path,
     parse_constraint,
 )
-from lzsync.logic.compliance.engine import evaluate, unsupported
+from lzsync.logic.compliance.engine import evaluate, needs_iam, unsupported
 from lzsync.logic.compliance.registry import Constraint
 
 _log = logging.getLogger("lzsync.compliance")
@@ -40,6 +40,12 @@ class ConstraintSet:
     @property
     def not_evaluated(self) -> list[str]:
         return unsupported(self.constraints)
+
+    @property
+    def needs_iam(self) -> bool:
+        """A loaded constraint reads IAM policies: the snapshot then lists them (CAI content
+        type IAM_POLICY) and the real-time layer carries the stored policy over."""
+        return needs_iam(self.constraints)
 
     def judge(self, asset: Mapping[str, Any]) -> list[dict[str, str]] | None:
         """The asset's violations as stored on its document; None when there is nothing to

@@ -66,6 +66,20 @@ class EventStore:
         self._tombstone_ttl = timedelta(seconds=tombstone_ttl_seconds)
         self._activity_ttl = timedelta(days=activity_ttl_days)
 
+    def stored_policy(self, asset_name: str) -> list[dict[str, Any]] | None:
+        """The ``iam_policy`` the asset's stored document was judged with, if any: one document
+        read (only that field is transferred), outside any transaction. Raises
+        UpstreamUnavailable when Firestore fails, so the message is redelivered."""
+        reference = self._resources.document(resource_id(asset_name))
+        try:
+            snapshot = reference.get(field_paths=["iam_policy"])
+        except TRANSIENT_GOOGLE_ERRORS as error:
+            raise UpstreamUnavailable(
+                f"firestore unavailable: {error}", upstream="firestore"
+            ) from error
+        policy = (snapshot.to_dict() or {}).get("iam_policy") if snapshot.exists else None
+        return policy if isinstance(policy, list) else None
+
     def apply(self, change: FeedChange, document: dict[str, Any] | None) -> AppliedChange:
         """Apply one change; ``document`` is the new ``resources`` document (None for a
         delete). Raises UpstreamUnavailable when Firestore fails or contention persists."""

@@ -115,6 +115,23 @@ class ResourceStore:
                 if snapshot.exists:
                     yield snapshot.to_dict() or {}
 
+    def stored_policies(self, asset_names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The ``iam_policy`` the stored documents of these assets were judged with, for those
+        that have one (reads ∝ how many are asked for; only that field is transferred)."""
+        policies: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(asset_names), _GET_ALL_CHUNK):
+            chunk = asset_names[start : start + _GET_ALL_CHUNK]
+            refs = [self._resources.document(resource_id(name)) for name in chunk]
+            with transient_errors_as_retryable("firestore"):
+                snapshots = list(self._client.get_all(refs, field_paths=["name", "iam_policy"]))
+            self.counts.reads += len(refs)
+            for snapshot in snapshots:
+                document = (snapshot.to_dict() or {}) if snapshot.exists else {}
+                policy = document.get("iam_policy")
+                if isinstance(document.get("name"), str) and isinstance(policy, list):
+                    policies[document["name"]] = policy
+        return policies
+
     # --- what the real-time layer wrote -------------------------------------------------------
     def event_times_since(self, since: datetime) -> dict[str, datetime]:
         """Assets the real-time layer changed at or after ``since`` (reads ∝ those changes)."""

@@ -6,7 +6,17 @@ enums as integers) with the JSON form of ``ListAssetsResponse`` (``assets``, ``n
 ``readTime``). A page token pins the estate's version, as a real listing is pinned to its read
 time; a ``readTime`` in the request (history backfills) is answered from the version
 ``version_at`` gives for it, and refused past 35 days as CAI does. Faults can be injected per
-page: HTTP errors in Google's error format (429, 503, ...) and slow pages.
+page: HTTP errors in Google's error format (429, 503, ...) and slow pages; ``faults`` for the
+RESOURCE listing, ``iam_faults`` for the IAM_POLICY one.
+
+Content types, as CAI answers them: the simulator's assets may carry an ``iamPolicy`` (CAI's
+``Policy`` JSON). RESOURCE returns assets without it; IAM_POLICY returns only the assets that
+have one, as ``name``, ``assetType``, ``ancestors``, ``updateTime`` and ``iamPolicy`` (no
+``resource``); unspecified returns only ``name``, ``assetType``, ``ancestors`` and
+``updateTime``. ``contentType`` is read as the enum's number (what the client sends: its REST
+transport encodes enums as integers, ``$alt=json;enum-encoding=int``) or its name. Pages split
+the simulator's slots, not the matching assets, so an IAM_POLICY page may hold few assets or
+none and still have a next page (CAI fills its pages; the number of requests is the same).
 ``POST /_sim/version`` advances the estate (demo and benchmarks, which run the server in its own
 process: ``python -m lzsync.devtools.asset_server --size N``).
 """
@@ -44,6 +54,35 @@ _STATUS_NAMES: Final = {
 
 AssetFilter = Callable[[dict[str, Any]], dict[str, Any] | None]
 
+# ``ContentType`` of the CAI API (google.cloud.asset.v1): number and name, as either may be sent.
+UNSPECIFIED: Final = "CONTENT_TYPE_UNSPECIFIED"
+RESOURCE: Final = "RESOURCE"
+IAM_POLICY: Final = "IAM_POLICY"
+_CONTENT_TYPES: Final = {"0": UNSPECIFIED, "1": RESOURCE, "2": IAM_POLICY}
+_ENVELOPE: Final[tuple[str, ...]] = ("name", "assetType", "ancestors", "updateTime")
+
+
+def content_type(value: str | None) -> str | None:
+    """The content type a ``contentType`` query value names; None when it names none we serve
+    (ORG_POLICY, ACCESS_POLICY, ... or garbage)."""
+    if value is None:
+        return UNSPECIFIED
+    name = _CONTENT_TYPES.get(value, value)
+    return name if name in _CONTENT_TYPES.values() else None
+
+
+def as_listed(asset: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """``asset`` as a listing of content type ``kind`` returns it; None when it is not part of
+    that listing (IAM_POLICY lists only assets with a policy)."""
+    if kind == RESOURCE:
+        return {key: value for key, value in asset.items() if key != "iamPolicy"}
+    envelope: dict[str, Any] = {key: asset[key] for key in _ENVELOPE if key in asset}
+    if kind == UNSPECIFIED:
+        return envelope
+    if not asset.get("iamPolicy"):
+        return None
+    return {**envelope, "iamPolicy": asset["iamPolicy"]}
+
 
 class AssetServer(BackgroundServer):
     """Serves one simulated estate on a loopback port; faults and version are adjustable."""
@@ -53,6 +92,7 @@ class AssetServer(BackgroundServer):
         self.version = version
         self.requests: list[str] = []
         self.faults: dict[int, list[int]] = defaultdict(list)  # page → statuses, served in turn
+        self.iam_faults: dict[int, list[int]] = defaultdict(list)  # the same, IAM_POLICY pages
         self.delays: dict[int, float] = {}  # page → seconds
         self.rewrite: AssetFilter | None = None  # lets a test corrupt or rename assets
         # Which version a listing at a past ``readTime`` sees (history backfills); without it,
@@ -66,7 +106,13 @@ class AssetServer(BackgroundServer):
         return self
 
     def _page(
-        self, version: int, page: int, size: int, types: set[str], read_time: str | None = None
+        self,
+        version: int,
+        page: int,
+        size: int,
+        types: set[str],
+        read_time: str | None = None,
+        kind: str = RESOURCE,
     ) -> dict[str, Any]:
         slots = self.simulator.slots(version)
         start, end = page * size, min((page + 1) * size, slots)
@@ -79,7 +125,9 @@ class AssetServer(BackgroundServer):
                 asset = self.rewrite(asset)
                 if asset is None:
                     continue
-            assets.append(asset)
+            listed = as_listed(asset, kind)
+            if listed is not None:
+                assets.append(listed)
         body: dict[str, Any] = {
             "readTime": read_time or datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "assets": assets,
@@ -143,8 +191,13 @@ class AssetServer(BackgroundServer):
                     except (ValueError, KeyError):
                         self._error(400, "invalid page token")
                         return
+                kind = content_type(query.get("contentType", [None])[0])
+                if kind is None:
+                    self._error(400, f"content type {query['contentType'][0]} is not served")
+                    return
+                faults = server.iam_faults if kind == IAM_POLICY else server.faults
                 with server._lock:
-                    pending = server.faults.get(page)
+                    pending = faults.get(page)
                     fault = pending.pop(0) if pending else None
                 if fault is not None:
                     self._error(fault, f"injected fault on page {page}")
@@ -153,7 +206,7 @@ class AssetServer(BackgroundServer):
                 if delay:
                     time.sleep(delay)
                 types = set(query.get("assetTypes", []))
-                body = server._page(version, page, size, types, read_time)
+                body = server._page(version, page, size, types, read_time, kind)
                 self.reply_json(HTTPStatus.OK, body)
 
         return Handler

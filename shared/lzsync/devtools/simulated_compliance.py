@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from lzsync.logic import asset_types as t
-from lzsync.logic.compliance.kinds.resources import (
+from lzsync.logic.asset_types import (
     APPENGINE_SERVICE,
     BIGQUERY_DATASET,
     DNS_MANAGED_ZONE,
@@ -286,7 +286,8 @@ def _harden_cluster(data: dict[str, Any], place: Placement) -> None:
 def compliance_shape(asset_type: str, place: Placement) -> tuple[str, dict[str, Any], str]:
     """``(name, resource.data, location)`` of a hardened asset in a compliance slot."""
     pid, number, code = place.project_id, place.project_number, place.code
-    app = pid.split("-")[3] if pid.count("-") >= 3 else pid
+    # prj-d-bu1-app1-1a2b → bu1-app1: unique within an environment's shared-VPC host.
+    app = "-".join(pid.split("-")[2:4])
     if asset_type == SQL_INSTANCE:
         name = f"sql-{code}-{app}"
         return (
@@ -313,7 +314,7 @@ def compliance_shape(asset_type: str, place: Placement) -> tuple[str, dict[str, 
             place.region,
         )
     if asset_type == BIGQUERY_DATASET:
-        dataset = f"ds_{app}_{code}"
+        dataset = f"ds_{app.replace('-', '_')}_{code}"
         return (
             f"//bigquery.googleapis.com/projects/{pid}/datasets/{dataset}",
             {

@@ -101,6 +101,43 @@ def _optional_text(value: Any) -> str | None:
     return None if value is None or isinstance(value, Mapping | list) else _text(value)
 
 
+def policy_bindings(policy: Any) -> list[dict[str, Any]] | None:
+    """An IAM policy (CAI ``Policy`` JSON, or the bindings list a document stores) reduced to
+    what compliance reads: ``[{role, members}]``, members sorted and bindings sorted, so equal
+    grants hash equal whatever order IAM returned them in. ``etag``, ``version`` and
+    ``auditConfigs`` are dropped (they decide nothing); a binding's ``condition`` is dropped
+    too, so a conditional grant counts as a grant (the checks ignore conditions as well). None
+    when there is no binding: an empty policy judges like no policy.
+
+    No list cap, unlike :func:`firestore_safe`: a truncated member list could hide a public
+    member, and IAM's own limit (1,500 principals per policy) keeps a policy far below
+    Firestore's document size."""
+    if isinstance(policy, Mapping):
+        policy = policy.get("bindings")
+    if not isinstance(policy, list):
+        return None
+    bindings = []
+    for binding in policy:
+        if not isinstance(binding, Mapping):
+            continue
+        members = binding.get("members")
+        bindings.append(
+            {
+                "role": _text(binding.get("role") or ""),
+                "members": sorted(
+                    {_text(m) for m in (members if isinstance(members, list) else [])}
+                ),
+            }
+        )
+    bindings.sort(key=lambda item: (item["role"], item["members"]))
+    return bindings or None
+
+
+def asset_policy(asset: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The asset's IAM policy as :func:`policy_bindings` stores it (either field spelling)."""
+    return policy_bindings(_field(asset, "iamPolicy", "iam_policy"))
+
+
 def content_hash(document: Mapping[str, Any]) -> str:
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:CONTENT_HASH_HEX]
@@ -113,7 +150,12 @@ def resource_document(
 
     ``violations`` (the compliance engine's findings, when constraints are loaded) become part
     of the document and of its content hash, so a change of compliance is a change the layers
-    write, like any other; None leaves both fields out (no constraints: nothing judged)."""
+    write, like any other; None leaves both fields out (no constraints: nothing judged).
+
+    The asset's ``iamPolicy``, when it has one, is stored as ``iam_policy`` (bindings only, see
+    :func:`policy_bindings`), in the hash too: it is the policy the verdict was reached with,
+    and what the real-time layer judges the next change of the asset with (feed messages of
+    content type RESOURCE carry no policy)."""
     if not isinstance(asset, Mapping):
         raise InvalidPayload("asset is not an object")
     name = _valid_name(asset.get("name"))
@@ -153,6 +195,9 @@ def resource_document(
         "update_time": _optional_text(_field(asset, "updateTime", "update_time")),
         "data": firestore_safe(summarize(asset_type, data)),
     }
+    policy = asset_policy(asset)
+    if policy is not None:
+        document["iam_policy"] = policy
     if violations is not None:
         document["violations"] = [dict(violation) for violation in violations]
         document["compliant"] = not violations

@@ -25,8 +25,15 @@ SERVICE_ACCOUNT: Final = "iam.googleapis.com/ServiceAccount"
 KEY_RING: Final = "cloudkms.googleapis.com/KeyRing"
 CRYPTO_KEY: Final = "cloudkms.googleapis.com/CryptoKey"
 BILLING_ACCOUNT: Final = "cloudbilling.googleapis.com/BillingAccount"
+SQL_INSTANCE: Final = "sqladmin.googleapis.com/Instance"
+BIGQUERY_DATASET: Final = "bigquery.googleapis.com/Dataset"
+DNS_MANAGED_ZONE: Final = "dns.googleapis.com/ManagedZone"
+APPENGINE_SERVICE: Final = "appengine.googleapis.com/Service"
+SERVICE_USAGE: Final = "serviceusage.googleapis.com/Service"
 
-# What the snapshot lists by default: the estate a landing-zone Portal shows.
+# What the snapshot lists by default: the estate a landing-zone Portal shows, and every type a
+# supported constraint kind judges (a type not listed is never judged: a silent pass). infra/'s
+# `asset_types` default repeats this list (tests/infra checks they agree).
 DEFAULT_SNAPSHOT_TYPES: Final[tuple[str, ...]] = (
     ORGANIZATION,
     FOLDER,
@@ -43,6 +50,11 @@ DEFAULT_SNAPSHOT_TYPES: Final[tuple[str, ...]] = (
     SERVICE_ACCOUNT,
     KEY_RING,
     CRYPTO_KEY,
+    SQL_INSTANCE,
+    BIGQUERY_DATASET,
+    DNS_MANAGED_ZONE,
+    APPENGINE_SERVICE,
+    SERVICE_USAGE,
 )
 
 _LEGACY: Final[dict[str, str]] = {

@@ -6,12 +6,21 @@ applied: recorded in ``_dead_letters`` and acknowledged). Retryable failures (Fi
 unavailable, persistent contention) raise, so Pub/Sub redelivers with backoff until the
 subscription's dead-letter policy takes the message; duplicates are harmless because an event
 applies only if it is newer than what Firestore holds.
+
+IAM policies: the feed publishes content type RESOURCE, whose messages carry no ``iamPolicy``.
+While a loaded constraint reads IAM policies, a change is judged with the policy its stored
+document was judged with (see :meth:`AssetEventsService._with_stored_policy`), so an event
+never drops an IAM violation the snapshot found. A message that carries an ``iamPolicy`` with
+its ``resource`` is judged with it and stores it; an IAM-only message (an IAM_POLICY feed: a
+policy and no ``resource``) is dead-lettered, because applying it as a resource would blank
+the document's data and nothing here can re-judge a stored document (it keeps only a summary
+of the resource).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,14 +29,21 @@ from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.dead_letters import DeadLetterBox
 from lzsync.adapters.event_store import AppliedChange
 from lzsync.adapters.status import StatusBoard
-from lzsync.errors import PermanentError, RetryableError
-from lzsync.logic.asset_normalize import resource_document
+from lzsync.errors import InvalidPayload, PermanentError, RetryableError
+from lzsync.logic.asset_normalize import asset_policy, resource_document
 from lzsync.logic.event_stats import EventStats
 from lzsync.logs import audit, bound
 from lzsync.model.feed import FeedChange, WelcomeMessage, parse_feed_message
 from lzsync.model.pubsub import PubsubMessage
 
 _log = logging.getLogger("lzsync.events")
+
+
+StoredPolicy = Callable[[str], list[dict[str, Any]] | None]
+
+
+def _no_stored_policy(asset_name: str) -> None:
+    return None
 
 
 class ChangeApplier(Protocol):
@@ -53,8 +69,12 @@ class AssetEventsService:
         stats: EventStats,
         expected_interval_seconds: int,
         constraints: Callable[[], ConstraintSet] = ConstraintSet,
+        stored_policy: StoredPolicy = _no_stored_policy,
     ) -> None:
         self._constraints = constraints
+        # The stored document's ``iam_policy`` (EventStore.stored_policy): one read per change
+        # while a constraint reads IAM policies.
+        self._stored_policy = stored_policy
         self._store = store
         self._dead_letters = dead_letters
         self._status = status
@@ -70,15 +90,7 @@ class AssetEventsService:
     def _handle(self, message: PubsubMessage) -> EventOutcome:
         try:
             change = parse_feed_message(message.data)
-            document = (
-                None
-                if change.deleted
-                else resource_document(
-                    change.asset,
-                    source="event",
-                    violations=self._constraints().judge(change.asset),
-                )
-            )
+            document = None if change.deleted else self._document(change)
         except WelcomeMessage:
             _log.info("feed welcome message acknowledged")
             self._stats.record("ignored", None, None)
@@ -109,6 +121,40 @@ class AssetEventsService:
                 lag_seconds=round(lag, 3),
             )
             return EventOutcome("applied", applied.kind, applied)
+
+    def _document(self, change: FeedChange) -> dict[str, Any]:
+        """The new ``resources`` document of a change that is not a deletion, judged by the
+        current constraints (with the stored IAM policy when the message has none)."""
+        asset = change.asset
+        if "resource" not in asset and ("iamPolicy" in asset or "iam_policy" in asset):
+            raise InvalidPayload(
+                "IAM policy feed messages (an iamPolicy without a resource) are not supported "
+                "yet: the feed must publish content type RESOURCE; the snapshot lists policies",
+                field="asset.resource",
+            )
+        constraints = self._constraints()
+        if constraints.needs_iam and asset_policy(asset) is None:
+            asset = self._with_stored_policy(change.asset_name, asset)
+        return resource_document(asset, source="event", violations=constraints.judge(asset))
+
+    def _with_stored_policy(self, name: str, asset: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``asset`` with the IAM policy its stored document was judged with.
+
+        Why: a RESOURCE feed message never carries the policy, so judging it as it comes would
+        clear every IAM violation the snapshot found (and write a document without
+        ``iam_policy``) on each change of the resource, until the next snapshot put them back.
+        The policy is as fresh as the last snapshot (≤ 5 minutes); policy changes themselves
+        reach the Portal only through the snapshot.
+
+        Cost: one Firestore document read per non-deleted change, outside the group commit's
+        transaction, and only while a loaded constraint reads IAM policies. (The transaction
+        reads the same document again; judging inside it would save the read but put the
+        compliance engine into the commit path.) A policy the snapshot rewrites between this
+        read and the commit is not seen by this change; the next snapshot corrects it."""
+        stored = self._stored_policy(name)  # RetryableError propagates: Pub/Sub redelivers
+        if stored is None:
+            return asset
+        return {**asset, "iamPolicy": {"bindings": stored}}
 
     def _flush_status(self) -> None:
         update = self._stats.due()

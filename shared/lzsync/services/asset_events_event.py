@@ -40,6 +40,7 @@ def _service() -> tuple[AssetEventsService, DeadLetterBox]:
         EventStats(settings.events_status_flush_seconds, settings.events_lag_window_seconds),
         settings.events_expected_interval_seconds,
         shared_constraint_store(client, names).current,
+        store.stored_policy,
     )
     return service, dead_letters
 

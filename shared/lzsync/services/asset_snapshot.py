@@ -10,6 +10,11 @@ wrong scope or an empty answer rather than a real change: then nothing is delete
 is left as it was, and the run reports ``guarded`` for a human to look. A partial listing writes
 what it saw, deletes nothing and says so in ``sync_status/assets``; any other failure is
 reported as ``failed``, and both count toward the circuit breaker.
+
+When a loaded constraint reads IAM policies, a run first lists them (content type IAM_POLICY;
+:mod:`lzsync.services.asset_policies`) and judges each listed asset with its policy. If that
+listing fails, the run is partial: assets are judged with the policy their stored document
+holds, so no IAM violation is cleared on that evidence, and nothing is deleted.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from lzsync.adapters.activity import ActivityFeed
-from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
 from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.resource_store import ResourceStore
@@ -34,6 +39,7 @@ from lzsync.logic.compliance.summary import ComplianceTally
 from lzsync.logic.inventory import InventoryTally
 from lzsync.logs import audit, bound
 from lzsync.model.feed import parse_timestamp
+from lzsync.services.asset_policies import PolicyIndex, list_policies
 from lzsync.services.snapshot_compliance_turns import ComplianceTurns
 from lzsync.settings import Settings
 
@@ -97,6 +103,11 @@ class SnapshotOutcome:
     compliance_hash: str | None = None
     # Changed in the listing but already newer in Firestore (the real-time layer got there).
     superseded: int = 0
+    # The IAM pass (only when a loaded constraint reads IAM policies): assets with a policy
+    # listed, and pages read; judged with their stored policy because that listing failed.
+    iam_policies: int = 0
+    iam_pages: int = 0
+    iam_stored: int = 0
     counts: OperationCounts = field(default_factory=OperationCounts)
 
     @property
@@ -181,6 +192,7 @@ class AssetSnapshotService:
         tally = InventoryTally()
         compliance = ComplianceTally()
         turns = ComplianceTurns(self._store, self._activity, self._settings)
+        policies = self._list_policies(source, outcome)
         try:
             for page in source.pages():
                 outcome.pages += 1
@@ -192,12 +204,9 @@ class AssetSnapshotService:
                     outcome.error = f"{outcome.invalid} unreadable entries (page {page.number})"
                 to_write = []
                 previous: dict[str, str | None] = {}
-                for raw in page.assets:
-                    try:
-                        document = resource_document(
-                            raw, source="snapshot", violations=self._constraints.judge(raw)
-                        )
-                    except InvalidPayload as error:
+                for raw, document in self._judge_page(page.assets, policies, manifest, outcome):
+                    if isinstance(document, InvalidPayload):
+                        error = document
                         outcome.invalid += 1
                         _log.warning("asset skipped", extra={"error": str(error)})
                         name = raw.get("name")
@@ -229,8 +238,16 @@ class AssetSnapshotService:
                     to_write.append(document)
                 if to_write:
                     newer.refresh()
-                kept = [doc for doc in to_write if not newer.supersedes(doc)]
-                outcome.superseded += len(to_write) - len(kept)
+                kept = []
+                for document in to_write:
+                    if not newer.supersedes(document):
+                        kept.append(document)
+                        continue
+                    # Firestore holds a newer, event-written version: not overwritten, and not
+                    # recorded as written either, so a later run still writes what it lists
+                    # once the listing has caught up (an IAM policy the event could not see).
+                    outcome.superseded += 1
+                    _restore(manifest, document["name"], previous[document["name"]])
                 turns.observe(kept, previous)
                 refused_names = self._store.write(kept)
                 turns.record(refused=set(refused_names))
@@ -239,11 +256,7 @@ class AssetSnapshotService:
                     # the manifest's record of it.
                     outcome.invalid += 1
                     outcome.error = f"Firestore refused the document of {refused}"
-                    prior = previous[refused]
-                    if prior is None:
-                        manifest.pop(refused, None)
-                    else:
-                        manifest[refused] = prior
+                    _restore(manifest, refused, previous[refused])
                 if outcome.pages % _PROGRESS_EVERY_PAGES == 0:
                     _log.info(
                         "snapshot progress",
@@ -256,6 +269,14 @@ class AssetSnapshotService:
         except ListingIncomplete as error:
             outcome.outcome = "partial"
             outcome.error = str(error)
+        if policies is not None and not policies.complete:
+            outcome.outcome = "partial"
+            iam_error = (
+                f"IAM policy listing failed ({policies.error}): policies not refreshed, "
+                f"{outcome.iam_stored} changed assets judged with their stored policy, "
+                "nothing deleted"
+            )
+            outcome.error = f"{iam_error}; {outcome.error}" if outcome.error else iam_error
         if outcome.outcome == "complete":
             # Assets the real-time layer created or changed since the listing began exist
             # even if the listing missed them.
@@ -267,6 +288,67 @@ class AssetSnapshotService:
         self._store.save_manifest(manifest, changed)
         turns.finish()
         return outcome
+
+    def _list_policies(self, source: AssetSource, outcome: SnapshotOutcome) -> PolicyIndex | None:
+        """The IAM pass, when a loaded constraint reads IAM policies and the source can list
+        them (a live listing); None otherwise: assets are judged as the source gives them."""
+        if not self._constraints.needs_iam:
+            return None
+        listing = policy_listing(source)
+        if listing is None:
+            return None
+        policies = list_policies(listing)
+        outcome.iam_policies = len(policies.policies)
+        outcome.iam_pages = policies.pages
+        return policies
+
+    def _judge_page(
+        self,
+        assets: list[dict[str, Any]],
+        policies: PolicyIndex | None,
+        manifest: dict[str, str],
+        outcome: SnapshotOutcome,
+    ) -> list[tuple[dict[str, Any], dict[str, Any] | InvalidPayload]]:
+        """Each listed asset with its document (or why it has none), judged with its IAM
+        policy. After a failed IAM listing, an asset no policy was listed for and whose document
+        differs from the stored one is judged again with the stored document's policy: one
+        batched read per page for just those assets (none when nothing changed and the stored
+        documents hold no policy), so the failure cannot clear a stored IAM violation."""
+        judged: list[tuple[dict[str, Any], dict[str, Any] | InvalidPayload]] = []
+        unsure: list[int] = []
+        for raw in assets:
+            asset = policies.attach(raw) if policies is not None else raw
+            try:
+                document = self._document(asset)
+            except InvalidPayload as error:
+                judged.append((raw, error))
+                continue
+            judged.append((raw, document))
+            held = manifest.get(document["name"])
+            if (
+                policies is not None
+                and policies.needs_stored(asset)
+                and held not in (None, document["content_hash"])
+            ):
+                unsure.append(len(judged) - 1)
+        if not unsure:
+            return judged
+        names = [str(raw["name"]) for raw, _ in (judged[i] for i in unsure)]
+        stored = self._store.stored_policies(names)
+        for position, name in zip(unsure, names, strict=True):
+            if name in stored:
+                raw = judged[position][0]
+                judged[position] = (
+                    raw,
+                    self._document({**raw, "iamPolicy": {"bindings": stored[name]}}),
+                )
+                outcome.iam_stored += 1
+        return judged
+
+    def _document(self, asset: Any) -> dict[str, Any]:
+        return resource_document(
+            asset, source="snapshot", violations=self._constraints.judge(asset)
+        )
 
     def _finish_complete(
         self,
@@ -371,6 +453,8 @@ class AssetSnapshotService:
                 "unchanged": outcome.unchanged,
                 "invalid": outcome.invalid,
                 "superseded": outcome.superseded,
+                "iam_policies": outcome.iam_policies,
+                "iam_stored": outcome.iam_stored,
             },
             "pages": outcome.pages,
             "duration_seconds": outcome.duration_seconds,
@@ -416,3 +500,11 @@ class AssetSnapshotService:
         )
         audit("asset_snapshot", outcome="skipped_circuit_open", scope=self._scope)
         return SnapshotOutcome("skipped_circuit_open", counts=self._store.counts)
+
+
+def _restore(manifest: dict[str, str], name: str, prior: str | None) -> None:
+    """Put back the manifest's record of an asset whose listed version was not written."""
+    if prior is None:
+        manifest.pop(name, None)
+    else:
+        manifest[name] = prior

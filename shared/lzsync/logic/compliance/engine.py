@@ -101,3 +101,10 @@ def unsupported(constraints: Sequence[Constraint]) -> list[str]:
     """Kinds among ``constraints`` that no check evaluates (sorted, each once)."""
     checks = registered()
     return sorted({c.kind for c in constraints if c.kind not in checks})
+
+
+def needs_iam(constraints: Iterable[Constraint]) -> bool:
+    """Whether any of ``constraints`` is of a kind whose check reads IAM policies: only then is
+    an asset's ``iamPolicy`` worth fetching (a listing of its own in CAI, a read per event)."""
+    checks = registered()
+    return any((check := checks.get(c.kind)) is not None and check.reads_iam for c in constraints)

@@ -52,18 +52,24 @@ class KindCheck:
     kind: str
     asset_types: tuple[str, ...]
     check: Check
+    # The check reads the asset's ``iamPolicy``. CAI lists policies separately (content type
+    # IAM_POLICY), so the snapshot pays for that listing only while such a kind is loaded.
+    reads_iam: bool = False
 
 
 _REGISTRY: dict[str, KindCheck] = {}
 
 
-def kind(name: str, asset_types: Sequence[str]) -> Callable[[Check], Check]:
-    """Register ``check`` as the evaluation of constraint kind ``name`` for ``asset_types``."""
+def kind(
+    name: str, asset_types: Sequence[str], *, reads_iam: bool = False
+) -> Callable[[Check], Check]:
+    """Register ``check`` as the evaluation of constraint kind ``name`` for ``asset_types``;
+    ``reads_iam`` when it looks at the asset's IAM policy (see :class:`KindCheck`)."""
 
     def register(check: Check) -> Check:
         if name in _REGISTRY:
             raise ValueError(f"constraint kind {name} registered twice")
-        _REGISTRY[name] = KindCheck(name, tuple(asset_types), check)
+        _REGISTRY[name] = KindCheck(name, tuple(asset_types), check, reads_iam)
         return check
 
     return register

@@ -13,15 +13,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from lzsync.logic import asset_types as t
-from lzsync.logic.asset_types import canonical_type
+from lzsync.logic.asset_types import (
+    APPENGINE_SERVICE,
+    BIGQUERY_DATASET,
+    DNS_MANAGED_ZONE,
+    SERVICE_USAGE,
+    SQL_INSTANCE,
+    canonical_type,
+)
 from lzsync.logic.compliance import firewall, scope
 from lzsync.logic.compliance.registry import ANY_ASSET_TYPE, Asset, Constraint, kind
 
-APPENGINE_SERVICE: Final = "appengine.googleapis.com/Service"
-BIGQUERY_DATASET: Final = "bigquery.googleapis.com/Dataset"
-DNS_MANAGED_ZONE: Final = "dns.googleapis.com/ManagedZone"
-SQL_INSTANCE: Final = "sqladmin.googleapis.com/Instance"
-SERVICE_USAGE: Final = "serviceusage.googleapis.com/Service"
 PUBLIC_MEMBERS: Final = ("allUsers", "allAuthenticatedUsers")
 # Subnets Google runs proxies in: flow logs and Private Google Access do not apply to them.
 PROXY_SUBNET_PURPOSES: Final = frozenset(
@@ -68,7 +70,7 @@ def appengine_service_versions(asset: Asset, constraint: Constraint) -> list[str
     return []
 
 
-@kind("GCPBigQueryDatasetWorldReadableConstraintV1", [BIGQUERY_DATASET])
+@kind("GCPBigQueryDatasetWorldReadableConstraintV1", [BIGQUERY_DATASET], reads_iam=True)
 def bigquery_dataset_world_readable(asset: Asset, constraint: Constraint) -> list[str]:
     """A dataset anyone can read: public members in its IAM policy or its ``access`` list (the
     template looks at the IAM policy only; CAI reports the ACL form in ``access``)."""
@@ -104,7 +106,7 @@ def dnssec_prevent_rsasha1(asset: Asset, constraint: Constraint) -> list[str]:
     return messages
 
 
-@kind("GCPIAMAllowedBindingsConstraintV3", [ANY_ASSET_TYPE])
+@kind("GCPIAMAllowedBindingsConstraintV3", [ANY_ASSET_TYPE], reads_iam=True)
 def iam_allowed_bindings(asset: Asset, constraint: Constraint) -> list[str]:
     """Members granted a role matching ``role``: in ``denylist`` mode any member matching
     ``members`` is a violation, in ``allowlist`` mode (default) any member matching none."""
@@ -221,7 +223,7 @@ def storage_bucket_policy_only(asset: Asset, constraint: Constraint) -> list[str
     return ["bucket does not enforce uniform bucket-level access"]
 
 
-@kind("GCPStorageBucketWorldReadableConstraintV1", [t.BUCKET])
+@kind("GCPStorageBucketWorldReadableConstraintV1", [t.BUCKET], reads_iam=True)
 def storage_bucket_world_readable(asset: Asset, constraint: Constraint) -> list[str]:
     """Public members in the bucket's IAM policy, unless the bucket is in ``exemptions``."""
     if _exempt(asset, constraint):
