@@ -445,3 +445,42 @@ def test_compliance_history_counts_each_days_violations(
     assert {day.isoformat(): by_day[day.isoformat()] for day in WEEK[-2:]} == {
         day.isoformat(): count for day, count in expected.items()
     }
+
+
+def test_the_days_violations_include_what_iam_policies_reveal(
+    db, bigquery, monkeypatch, constraint_files
+):
+    """IAM policies are listed apart from resources; the history lists them too, so a public
+    bucket counts in the day's compliance like in the Portal (the oracle's counts)."""
+    from lzsync.adapters import constraint_store
+    from lzsync.adapters.asset_sources import ListingIncomplete
+    from tests.compliance_oracle import expected_estate
+    from tests.helpers import publish_policies
+
+    estate = Simulator(size=600, seed=5, defect_share=0.3)
+    monkeypatch.setattr(constraint_store, "_STORES", {})
+    publish_policies(db, constraint_files, "c1")
+    server = AssetServer(estate).start()
+    try:
+        settings = settings_for(
+            server,
+            PROJECT_ID,
+            bigquery_api_endpoint=bigquery.endpoint,
+            history_dataset=f"h_{uuid.uuid4().hex[:10]}",
+            asset_page_size=100,
+        )
+        # A day whose IAM listing fails is not stored short of its IAM violations.
+        server.iam_faults[2] = [403]
+        with pytest.raises(ListingIncomplete, match="IAM policy listing failed"):
+            history_service(settings, db).run(TODAY - timedelta(days=1))
+        assert view(settings, "violations_daily") == []
+
+        history_service(settings, db).run(TODAY - timedelta(days=1))
+    finally:
+        server.stop()
+
+    expected = expected_estate(estate)
+    found = totals_by(view(settings, "violations_daily"), "constraint_name", "violations")
+    assert found == dict(expected.by_constraint)
+    assert found["deny_allusers"] > 0
+    assert found["denylist_public_users"] > 0

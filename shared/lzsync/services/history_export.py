@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
@@ -28,7 +28,8 @@ from typing import Any, Final
 from google.cloud import bigquery
 
 from lzsync.adapters.activity import ActivityFeed
-from lzsync.adapters.asset_sources import AssetSource
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
+from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.doc_change_log import DocChangeLog
 from lzsync.adapters.history_warehouse import DayLoad, HistoryWarehouse
 from lzsync.adapters.status import StatusBoard
@@ -37,6 +38,7 @@ from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.history_rows import CountTally, change_row, doc_change_row, snapshot_row
 from lzsync.logic.history_views import environment_query, summary_queries, view_definitions
 from lzsync.logs import audit, bound
+from lzsync.services.asset_policies import PolicyIndex, list_policies
 from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.history")
@@ -91,9 +93,9 @@ class HistoryExportService:
         doc_changes: DocChangeLog,
         summary_store: Callable[[dict[str, Any]], None],
         status: StatusBoard,
-        judge: Callable[[Mapping[str, Any]], list[dict[str, str]] | None] = lambda asset: None,
+        constraints: ConstraintSet | None = None,
     ) -> None:
-        self._judge = judge
+        self._constraints = constraints or ConstraintSet()
         self._settings = settings
         self._warehouse = warehouse
         self._source_for_day = source_for_day
@@ -152,11 +154,14 @@ class HistoryExportService:
         self, day: date, tally: CountTally, outcome: ExportOutcome
     ) -> Iterator[dict[str, Any]]:
         labels = self._settings.history_environment_labels
-        for page in self._source_for_day(day).pages():
-            for asset in page.assets:
+        source = self._source_for_day(day)
+        policies = self._policies(source)
+        for page in source.pages():
+            for listed in page.assets:
+                asset = listed if policies is None else policies.attach(listed)
                 try:
                     document = resource_document(
-                        asset, source="history", violations=self._judge(asset)
+                        asset, source="history", violations=self._constraints.judge(asset)
                     )
                 except InvalidPayload as error:
                     # The snapshot layer records such assets; history counts what it can name.
@@ -166,6 +171,23 @@ class HistoryExportService:
                 row = snapshot_row(document, day, labels)
                 tally.add(row)
                 yield row
+
+    def _policies(self, source: AssetSource) -> PolicyIndex | None:
+        """The day's IAM policies, listed as the snapshot lists them, while a constraint reads
+        IAM: without them the day's rows would under-count IAM violations. An incomplete
+        listing fails the export (Scheduler retries it; the day is replaced whole) rather than
+        store a count known to be short."""
+        if not self._constraints.needs_iam:
+            return None
+        listing = policy_listing(source)
+        if listing is None:
+            return None
+        policies = list_policies(listing)
+        if not policies.complete:
+            raise ListingIncomplete(
+                f"IAM policy listing failed: {policies.error}", pages_read=policies.pages
+            )
+        return policies
 
     def summary(self, day: date) -> dict[str, Any]:
         """Headline numbers per day, week and month up to ``day``, read from the views."""

@@ -92,7 +92,7 @@ def history_service(settings: Settings, client: firestore.Client) -> HistoryExpo
         DocChangeLog(client, names.doc_changes, settings.activity_ttl_days),
         HistorySummaryStore(client, names.history).write,
         StatusBoard(client, names.sync_status),
-        shared_constraint_store(client, names).current().judge,
+        shared_constraint_store(client, names).current(),
     )
 
 
