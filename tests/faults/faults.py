@@ -72,12 +72,18 @@ def compress_retries(client: firestore.Client, deadline_seconds: float) -> None:
 
 
 class Partition:
-    """Cuts ``proxy`` once ``after_writes`` Firestore writes of this process have landed, and
-    heals it ``heal_after_seconds`` later from a timer (None: the test heals it)."""
+    """Cuts ``proxy`` once ``after_writes`` Firestore writes of this process have landed; heals
+    it when the interrupted commit gives up, or ``heal_after_seconds`` after the cut, or when
+    the test says so."""
 
     def __init__(
-        self, proxy: FaultProxy, after_writes: int, heal_after_seconds: float | None
+        self,
+        proxy: FaultProxy,
+        after_writes: int,
+        heal_after_seconds: float | None,
+        heal_when_a_commit_gives_up: bool = False,
     ) -> None:
+        self.heal_when_a_commit_gives_up = heal_when_a_commit_gives_up
         self.proxy = proxy
         self.after_writes = after_writes
         self.heal_after_seconds = heal_after_seconds
@@ -96,6 +102,14 @@ class Partition:
                 self._timer.daemon = True
                 self._timer.start()
 
+    def commit_gave_up(self, client: firestore.Client) -> None:
+        """With ``heal_when_a_commit_gives_up``: the outage ends the moment lzsync gives up on
+        the interrupted write, so what it does next (record the failure, drop its lease) meets
+        a reachable Firestore, whatever the machine's load does to timing."""
+        if self.heal_when_a_commit_gives_up and self.cut_at is not None and not self.healed_at:
+            self.heal()
+            wait_until_reachable(client)
+
     def heal(self) -> None:
         self.proxy.restore()
         self.healed_at = time.monotonic()
@@ -111,22 +125,32 @@ def partition_after(
     proxy: FaultProxy,
     writes: int,
     heal_after_seconds: float | None = None,
+    *,
+    heal_when_a_commit_gives_up: bool = False,
 ) -> Iterator[Partition]:
     """Partition Firestore from this process mid-run, right after a commit that brings the
     writes landed so far to ``writes`` or more (the next commit or read meets the outage)."""
-    partition = Partition(proxy, writes, heal_after_seconds)
+    partition = Partition(proxy, writes, heal_after_seconds, heal_when_a_commit_gives_up)
     batch_commit = WriteBatch.commit
     transaction_commit = Transaction._commit
 
     def commit(self: WriteBatch, *args: Any, **kwargs: Any) -> Any:
         count = len(self._write_pbs)
-        result = batch_commit(self, *args, **kwargs)
+        try:
+            result = batch_commit(self, *args, **kwargs)
+        except Exception:
+            partition.commit_gave_up(self._client)
+            raise
         partition.landed_writes(count)
         return result
 
     def commit_transaction(self: Transaction) -> Any:
         count = len(self._write_pbs)
-        result = transaction_commit(self)
+        try:
+            result = transaction_commit(self)
+        except Exception:
+            partition.commit_gave_up(self._client)
+            raise
         partition.landed_writes(count)
         return result
 
@@ -137,3 +161,15 @@ def partition_after(
             yield partition
         finally:
             partition.cancel()
+
+
+def wait_until_reachable(client: firestore.Client) -> None:
+    """After an outage gRPC reconnects with a grown backoff; production's 60 s call deadline
+    rides that out, the compressed one may not, so wait until the channel answers again."""
+    for _ in range(150):
+        try:
+            client.collection("_warmup").document("w").get()
+            return
+        except Exception:  # any failure here means "not yet"
+            time.sleep(0.2)
+    raise AssertionError("Firestore never became reachable again")

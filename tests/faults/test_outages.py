@@ -31,14 +31,12 @@ from lzsync.services.git_sync import GitSyncService
 from lzsync.settings import RepoConfig, Settings
 from tests.conftest import PROJECT_ID
 from tests.faults.conftest import Partitionable
-from tests.faults.faults import compress_retries, partition_after
+from tests.faults.faults import compress_retries, partition_after, wait_until_reachable
 from tests.oracle import assert_documents_match_tree, classified_tree, stored_documents
 
 # Firestore calls give up after this long instead of the client's 60 s: an outage longer than
 # it fails the run, as a long outage does in production, within the test's budget.
 CALL_DEADLINE_SECONDS = 3.0
-# Heals after the interrupted write gave up but while the failure is still being recorded.
-HEAL_AFTER_SECONDS = CALL_DEADLINE_SECONDS * 1.5
 # Smaller batches than Firestore's 500 so a run has many commits to be interrupted between.
 BATCH_WRITES = 40
 # Long enough to outlive the failed run (three calls giving up), short enough to wait out.
@@ -124,7 +122,7 @@ def test_git_sync_cut_off_from_firestore_mid_write_reports_it_and_its_retry_conv
 
     with (
         partition_after(
-            monkeypatch, partitionable.firestore, BATCH_WRITES + 1, HEAL_AFTER_SECONDS
+            monkeypatch, partitionable.firestore, BATCH_WRITES + 1, heal_when_a_commit_gives_up=True
         ) as partition,
         pytest.raises(UpstreamUnavailable),
     ):
@@ -178,7 +176,7 @@ def test_git_sync_outlasted_by_a_firestore_outage_is_retried_after_its_lease_exp
         with pytest.raises(UpstreamUnavailable):
             service.handle(request())
         partition.heal()
-    _wait_until_reachable(pdb)
+    wait_until_reachable(pdb)
 
     status = pdb.collection("sync_status").document("git").get().to_dict()
     assert (status["state"], status["last_commit"]) == ("ok", old)
@@ -191,18 +189,6 @@ def test_git_sync_outlasted_by_a_firestore_outage_is_retried_after_its_lease_exp
     assert outcome.outcome == "synced"
     assert_documents_match_tree(pdb, remote, head)
     assert sorted(git_activity(pdb)) == sorted([old, head])
-
-
-def _wait_until_reachable(db: firestore.Client) -> None:
-    """After a long outage gRPC reconnects with a grown backoff; production's 60 s call
-    deadline rides that out, the compressed one may not, so wait for the channel first."""
-    for _ in range(100):
-        try:
-            db.collection("_warmup").document("w").get()
-            return
-        except Exception:  # noqa: BLE001 - any failure here means "not yet"
-            time.sleep(0.2)
-    raise AssertionError("Firestore never became reachable again")
 
 
 def _wait_until_gone_or_expired(db: firestore.Client, ref: Any) -> None:
@@ -241,7 +227,7 @@ def test_a_snapshot_cut_off_from_firestore_is_partial_and_the_next_run_converges
         assert run_snapshot(settings).outcome == "complete"
         server.version = 2
         with partition_after(
-            monkeypatch, partitionable.firestore, BATCH_WRITES, HEAL_AFTER_SECONDS
+            monkeypatch, partitionable.firestore, BATCH_WRITES, heal_when_a_commit_gives_up=True
         ):
             interrupted = run_snapshot(settings)
 
