@@ -15,7 +15,7 @@ from typing import Any, Literal
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.adapters.clients import transaction_errors_as_retryable, transient_errors_as_retryable
 
 Change = Literal["stale", "recovered"]
 
@@ -57,7 +57,7 @@ class AlertBook:
             )
             return change
 
-        with transient_errors_as_retryable("firestore"):
+        with transaction_errors_as_retryable():
             result: Change | None = decide(self._client.transaction())
         return result
 

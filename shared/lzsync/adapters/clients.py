@@ -67,6 +67,22 @@ def transient_errors_as_retryable(upstream: str) -> Iterator[None]:
         raise UpstreamUnavailable(f"{upstream} unavailable: {error}", upstream=upstream) from error
 
 
+@contextmanager
+def transaction_errors_as_retryable() -> Iterator[None]:
+    """A transaction that cannot begin (Firestore unreachable) ends in the client's rollback,
+    which raises ``ValueError`` ("not in progress") over the transient error; persistent
+    contention also ends in a ``ValueError``. Both are retryable, not bugs: without this, a run
+    that fails in an outage surfaced a ValueError from its lease release instead."""
+    try:
+        with transient_errors_as_retryable("firestore"):
+            yield
+    except ValueError as error:
+        cause = error.__cause__ or error.__context__
+        raise UpstreamUnavailable(
+            f"firestore transaction failed: {cause or error}", upstream="firestore"
+        ) from error
+
+
 def call_upstream(upstream: str, call: Callable[[], _T]) -> _T:
     with transient_errors_as_retryable(upstream):
         return call()

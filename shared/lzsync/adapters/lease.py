@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from google.cloud import firestore
 
-from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.adapters.clients import transaction_errors_as_retryable
 from lzsync.logic import docids
 
 
@@ -33,7 +33,7 @@ class Lease:
             transaction.set(ref, {"owner": owner, "expires_at": now + timedelta(seconds=seconds)})
             return True
 
-        with transient_errors_as_retryable("firestore"):
+        with transaction_errors_as_retryable():
             return bool(take(self._client.transaction()))
 
     def release(self, owner: str) -> None:
@@ -45,5 +45,5 @@ class Lease:
             if held and held.get("owner") == owner:
                 transaction.delete(ref)
 
-        with transient_errors_as_retryable("firestore"):
+        with transaction_errors_as_retryable():
             drop(self._client.transaction())
