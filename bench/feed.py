@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import psutil
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.resource_store import resource_id
 from lzsync.devtools.feed_player import relabelled
@@ -43,8 +44,10 @@ def events_stack(work_dir: Path, lag_window_seconds: int, **extra: str) -> Stack
 
 
 def activity_count(client: firestore.Client) -> int:
-    """Events applied so far: each applied change leaves one ``activity`` entry."""
-    query = client.collection("activity").count()  # type: ignore[no-untyped-call]
+    """Events applied so far: each applied change leaves one ``activity`` entry (the
+    snapshot's own entries, layer ``assets``, are not counted)."""
+    events = client.collection("activity").where(filter=FieldFilter("layer", "==", "events"))
+    query = events.count()  # type: ignore[no-untyped-call]
     return int(query.get()[0][0].value)
 
 

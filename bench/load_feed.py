@@ -1,0 +1,271 @@
+"""Load, real-time feed: fixed offered rates held for a minute, and a big snapshot during a feed.
+
+Both run ``asset_events`` as ``bench.asset_events`` does (functions-framework, push relay, both
+emulators, all on this machine's cores) and see changes through ``on_snapshot`` document
+listeners on 50 watched resources (every 4th event changes one of them).
+
+1. Sustained: for each offered rate, events published at that rate for ``LOAD_SECONDS``;
+   publish → listener latency, events/s applied while publishing, the backlog (published minus
+   applied) sampled every few seconds and at the end (growth = the pipeline does not keep up),
+   and how long the backlog then takes to drain.
+2. Snapshot during a feed: a fresh database, the feed at the first rate for a baseline, then a
+   first snapshot of ``LOAD_SNAPSHOT_ASSETS`` assets (its own process: duration, peak RSS) while
+   the feed goes on; events' latency before vs during the snapshot; and the final state: every
+   asset an event changed must hold that event's version, not the older listing's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
+
+from bench.child import measure_in_child, serve_estate
+from bench.feed import Feed, activity_count, cpu_per_event, events_stack, latencies, summary
+from lzsync.adapters.resource_store import resource_id
+from lzsync.devtools.asset_server import AssetServer, settings_for
+from lzsync.devtools.emulators import EmulatorSuite, stop_process_group
+from lzsync.devtools.feed_player import ResourceListener, play
+from lzsync.devtools.simulator import Simulator
+from lzsync.devtools.stack import running_stack
+from lzsync.logic import docids
+from lzsync.model.feed import parse_timestamp
+from lzsync.services.asset_snapshot_http import run_snapshot
+
+SECONDS: Final = int(os.environ.get("LOAD_SECONDS", "60"))
+# Highest rate this 2-vCPU box sustained without backlog growth, then one above it.
+RATES: Final = tuple(int(n) for n in os.environ.get("LOAD_RATES", "200,300").split(","))
+SNAPSHOT_ASSETS: Final = int(os.environ.get("LOAD_SNAPSHOT_ASSETS", "100000"))
+SUSTAINED_ESTATE: Final = 8_000
+WARMUP_SECONDS: Final = 5
+BASELINE_SECONDS: Final = int(os.environ.get("LOAD_BASELINE_SECONDS", "15"))
+SAMPLE_EVERY_SECONDS: Final = 5.0
+DRAIN_TIMEOUT_SECONDS: Final = 180.0
+# Sustained = what is still unapplied when publishing stops is at most this many seconds of
+# offered load (the pipeline's own latency, not a queue).
+SUSTAINED_BACKLOG_SECONDS: Final = 2.0
+_GET_ALL_CHUNK: Final = 300
+
+
+def _drain(client: firestore.Client, expected: int) -> float | None:
+    """Seconds until ``expected`` events are applied, or None if not within the timeout."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < DRAIN_TIMEOUT_SECONDS:
+        if activity_count(client) >= expected:
+            return round(time.perf_counter() - started, 2)
+        time.sleep(0.5)
+    return None
+
+
+class _BacklogSampler:
+    """Published minus applied every few seconds while publishing: a queue that grows shows here
+    before the end does."""
+
+    def __init__(self, client: firestore.Client, sent: dict[str, float], base: int) -> None:
+        self._client, self._sent, self._base = client, sent, base
+        self.samples: list[dict[str, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started = time.perf_counter()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY_SECONDS):
+            published = len(self._sent)
+            applied = activity_count(self._client) - self._base
+            self.samples.append(
+                {
+                    "at_seconds": round(time.perf_counter() - self._started, 1),
+                    "published": published,
+                    "backlog": published - applied,
+                }
+            )
+
+    def __enter__(self) -> _BacklogSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _one_rate(
+    client: firestore.Client, publisher: Any, topic: str, feed: Feed, rate: int
+) -> dict[str, Any]:
+    total = rate * SECONDS
+    changes, versions = feed.take(total)
+    listener = ResourceListener(client, feed.watched_ids).start()
+    measured: dict[str, Any] = {"offered_per_second": rate, "seconds": SECONDS, "events": total}
+    try:
+        time.sleep(2)  # listeners attached and through their initial snapshot
+        before = activity_count(client)
+        sent: dict[str, float] = {}
+        sent_in_order: list[float] = []
+        with cpu_per_event(total, measured), _BacklogSampler(client, sent, before) as sampler:
+            started = time.perf_counter()
+            play(changes, publisher, topic, rate, sent=sent, sent_in_order=sent_in_order)
+            publishing = time.perf_counter() - started
+            applied = activity_count(client) - before
+        measured["publishing_seconds"] = round(publishing, 2)
+        measured["applied_per_second"] = round(applied / publishing, 1)
+        measured["backlog_at_end"] = total - applied
+        measured["backlog_samples"] = sampler.samples
+        measured["drain_seconds"] = _drain(client, before + total)
+        time.sleep(2)  # the last listener callbacks
+    finally:
+        listener.stop()
+    watched = {v: at for v, at in zip(versions, sent_in_order, strict=True) if v is not None}
+    measured["document_listener"] = summary(latencies(listener.seen, watched), len(watched))
+    measured["sustained"] = measured["backlog_at_end"] <= rate * SUSTAINED_BACKLOG_SECONDS
+    return measured
+
+
+def run_sustained(emulators: EmulatorSuite, work_dir: Path) -> dict[str, Any]:
+    emulators.reset_firestore()
+    simulator = Simulator(SUSTAINED_ESTATE)
+    feed = Feed(list(simulator.assets()))
+    server = AssetServer(simulator).start()
+    try:
+        run_snapshot(settings_for(server, emulators.project_id))  # events update, not create
+    finally:
+        server.stop()
+    results: dict[str, Any] = {
+        "estate": SUSTAINED_ESTATE,
+        "sustained_rule": f"backlog at end <= {SUSTAINED_BACKLOG_SECONDS:g} s of offered load",
+        "rates": [],
+    }
+    with running_stack(emulators.env(), events_stack(work_dir, SECONDS)) as stack:
+        client = firestore.Client(project=emulators.project_id)
+        publisher = pubsub_v1.PublisherClient()
+        topic = publisher.topic_path(emulators.project_id, stack.config.events_topic)
+        print(f"feed warm-up: {RATES[0]}/s for {WARMUP_SECONDS} s...", flush=True)
+        warm, _ = feed.take(RATES[0] * WARMUP_SECONDS)
+        before = activity_count(client)
+        play(warm, publisher, topic, RATES[0])
+        _drain(client, before + len(warm))
+        for rate in RATES:
+            print(f"feed: {rate}/s for {SECONDS} s...", flush=True)
+            measured = _one_rate(client, publisher, topic, feed, rate)
+            print(f"  {json.dumps(measured)}", flush=True)
+            results["rates"].append(measured)
+    return results
+
+
+def _event_times(changes: list[dict[str, Any]], sent: dict[str, float]) -> dict[str, str]:
+    """Asset name → the ``updateTime`` its change was stamped with (``play`` keys what it sent
+    by the activity id, ``event:<name>:<time>``, in the order of ``changes``)."""
+    times = {}
+    for change, key in zip(changes, sent, strict=True):
+        name = change["asset"]["name"]
+        times[name] = docids.decode(key)[len(f"event:{name}:") :]
+    return times
+
+
+def _stale_documents(client: firestore.Client, event_times: dict[str, str]) -> dict[str, int]:
+    """Documents whose ``update_time`` is older than the newest event sent for them: an event
+    the older listing overwrote (or one never applied)."""
+    collection = client.collection("resources")
+    names = list(event_times)
+    stale = missing = 0
+    for start in range(0, len(names), _GET_ALL_CHUNK):
+        chunk = names[start : start + _GET_ALL_CHUNK]
+        refs = [collection.document(resource_id(name)) for name in chunk]
+        for snapshot in client.get_all(refs):
+            document = snapshot.to_dict()
+            if document is None:
+                missing += 1
+                continue
+            held = parse_timestamp(document.get("update_time"), "update_time")
+            sent = parse_timestamp(event_times[document["name"]], "updateTime")
+            stale += held < sent
+    return {"checked": len(names), "older_than_event": stale, "missing": missing}
+
+
+def _feed_until(
+    done: Callable[[], bool], play_second: Callable[[], None], minimum_seconds: int
+) -> None:
+    for second in itertools.count():
+        if second >= minimum_seconds and done():
+            return
+        play_second()
+
+
+def run_snapshot_during_feed(emulators: EmulatorSuite, work_dir: Path) -> dict[str, Any]:
+    emulators.reset_firestore()
+    rate = RATES[0]
+    simulator = Simulator(SNAPSHOT_ASSETS)
+    # Events spread over the whole estate, so they meet every part of the listing.
+    spread = max(1, SNAPSHOT_ASSETS // 20_000)
+    feed = Feed(list(itertools.islice(simulator.assets(), 0, None, spread)))
+    server, endpoint = serve_estate(SNAPSHOT_ASSETS)
+    child_env = {
+        **os.environ,
+        **emulators.env(),
+        "LZSYNC_ASSET_SCOPE": simulator.organization,
+        "LZSYNC_ASSET_API_ENDPOINT": endpoint,
+        "LZSYNC_ASSET_REQUESTS_PER_MINUTE": "100000",
+        "LZSYNC_LOG_LEVEL": "WARNING",
+    }
+    snapshot: dict[str, Any] = {}
+    marks: dict[str, float] = {}
+
+    def snapshot_run() -> None:
+        marks["started"] = time.perf_counter()
+        snapshot.update(measure_in_child("bench.asset_snapshot", child_env))
+        marks["finished"] = time.perf_counter()
+
+    results: dict[str, Any] = {"assets": SNAPSHOT_ASSETS, "offered_per_second": rate}
+    try:
+        with running_stack(emulators.env(), events_stack(work_dir, SECONDS)) as stack:
+            client = firestore.Client(project=emulators.project_id)
+            publisher = pubsub_v1.PublisherClient()
+            topic = publisher.topic_path(emulators.project_id, stack.config.events_topic)
+            listener = ResourceListener(client, feed.watched_ids).start()
+            changes: list[dict[str, Any]] = []
+            versions: list[tuple[str, str] | None] = []
+            sent: dict[str, float] = {}
+            sent_in_order: list[float] = []
+            runner = threading.Thread(target=snapshot_run)
+
+            def play_second() -> None:
+                more, more_versions = feed.take(rate)
+                changes.extend(more)
+                versions.extend(more_versions)
+                play(more, publisher, topic, rate, sent=sent, sent_in_order=sent_in_order)
+
+            try:
+                time.sleep(2)
+                print(f"snapshot under load: {rate}/s for {BASELINE_SECONDS} s...", flush=True)
+                _feed_until(lambda: True, play_second, BASELINE_SECONDS)
+                print(f"  + first snapshot of {SNAPSHOT_ASSETS:,} assets...", flush=True)
+                runner.start()
+                _feed_until(lambda: not runner.is_alive(), play_second, 1)
+                runner.join()
+                results["feed_seconds"] = round(sent_in_order[-1] - sent_in_order[0], 2)
+                results["backlog_at_end"] = len(changes) - activity_count(client)
+                results["drain_seconds"] = _drain(client, len(changes))
+                time.sleep(2)
+            finally:
+                listener.stop()
+                runner.join()
+    finally:
+        stop_process_group(server)  # type: ignore[arg-type]
+    results["snapshot"] = snapshot
+    results["events"] = len(changes)
+    during: dict[Any, float] = {}
+    before: dict[Any, float] = {}
+    for version, at in zip(versions, sent_in_order, strict=True):
+        if version is not None:
+            (during if marks["started"] <= at <= marks["finished"] else before)[version] = at
+    results["latency_without_snapshot"] = summary(latencies(listener.seen, before), len(before))
+    results["latency_during_snapshot"] = summary(latencies(listener.seen, during), len(during))
+    results["final_state"] = _stale_documents(client, _event_times(changes, sent))
+    print(f"  {json.dumps(results)}", flush=True)
+    return results
