@@ -24,21 +24,22 @@ WATCHED: Final = 50
 WATCH_EVERY: Final = 4
 
 
-def events_stack(work_dir: Path, lag_window_seconds: int, **extra: str) -> StackConfig:
+def events_stack(work_dir: Path, lag_window_seconds: int, name_prefix: str = "lz") -> StackConfig:
     """``asset_events`` alone under functions-framework, fed by the push relay (the emulator's
     own push delivers one message at a time), status flushed every second, and the committed
-    lag percentiles over ``lag_window_seconds`` (the measured phase, not the warm-up)."""
+    lag percentiles over ``lag_window_seconds`` (the measured phase, not the warm-up). Stacks
+    sharing one Pub/Sub emulator need their own ``name_prefix`` (it names the topics)."""
     return StackConfig(
         repos=(),
         webhook_secret=secrets.token_hex(16),  # the webhook is not started here
         work_dir=work_dir,
+        name_prefix=name_prefix,
         functions=("asset_events",),
         delivery="relay",
         extra_env={
             "LZSYNC_LOG_LEVEL": "WARNING",
             "LZSYNC_EVENTS_STATUS_FLUSH_SECONDS": "1",
             "LZSYNC_EVENTS_LAG_WINDOW_SECONDS": str(lag_window_seconds),
-            **extra,
         },
     )
 
@@ -73,8 +74,11 @@ def _process_role(process: psutil.Process) -> str | None:
 
 
 def _cpu_seconds() -> dict[str, float]:
-    totals: dict[str, float] = {"bench_process": sum(psutil.Process().cpu_times()[:2])}
-    for process in psutil.process_iter():
+    """CPU seconds so far of this process and of what it started (emulators, function): only
+    descendants, so other emulators on a shared machine are not counted."""
+    own = psutil.Process()
+    totals: dict[str, float] = {"bench_process": sum(own.cpu_times()[:2])}
+    for process in own.children(recursive=True):
         try:
             role = _process_role(process)
             if role is not None:
