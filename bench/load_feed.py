@@ -98,7 +98,7 @@ class _BacklogSampler:
         self._thread.join()
 
 
-def _growth_per_second(samples: list[dict[str, float]]) -> float | None:
+def backlog_growth_per_second(samples: list[dict[str, float]]) -> float | None:
     """Least-squares slope of backlog over time (events/s), ramp-up excluded."""
     points = [(s["at_seconds"], s["backlog"]) for s in samples if s["at_seconds"] > RAMP_UP_SECONDS]
     if len(points) < 2:
@@ -136,8 +136,8 @@ def _one_rate(
         listener.stop()
     watched = {v: at for v, at in zip(versions, sent_in_order, strict=True) if v is not None}
     measured["document_listener"] = summary(latencies(listener.seen, watched), len(watched))
-    growth = _growth_per_second(sampler.samples)
-    measured["backlog_growth_per_second"] = growth
+    growth = backlog_growth_per_second(sampler.samples)
+    measured["backlogbacklog_growth_per_second"] = growth
     measured["sustained"] = growth is not None and growth <= rate * SUSTAINED_GROWTH_SHARE
     return measured
 
