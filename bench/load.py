@@ -7,8 +7,8 @@ webhook under concurrent clients (``bench.load_webhook``), the feed held at fixe
 
 Knobs (environment): ``LOAD_SECONDS`` (feed duration per rate, 60), ``LOAD_RATES`` (offered
 events/s, "200,300": the highest sustained here, then one above), ``LOAD_CLIENTS`` ("1,8,32"),
-``LOAD_WEBHOOK_SECONDS`` (10 per level), ``LOAD_SNAPSHOT_ASSETS`` (100000),
-``LOAD_BASELINE_SECONDS`` (15), ``LOAD_NOTE`` (free text kept with the figures, e.g. that the
+``LOAD_WEBHOOK_SECONDS`` (8 per level), ``LOAD_SNAPSHOT_ASSETS`` (100000),
+``LOAD_BASELINE_SECONDS`` (10), ``LOAD_NOTE`` (free text kept with the figures, e.g. that the
 machine was shared). Every process shares this machine's cores: the load average before and
 after is recorded so a noisy run can be told apart.
 """

@@ -36,7 +36,7 @@ from lzsync.model.github import PushEvent
 from lzsync.settings import RepoConfig
 
 CLIENTS: Final = tuple(int(n) for n in os.environ.get("LOAD_CLIENTS", "1,8,32").split(","))
-SECONDS_PER_LEVEL: Final = float(os.environ.get("LOAD_WEBHOOK_SECONDS", "10"))
+SECONDS_PER_LEVEL: Final = float(os.environ.get("LOAD_WEBHOOK_SECONDS", "8"))
 WARMUP_DELIVERIES: Final = 50
 FIXTURES: Final = project_root().parent / "shared" / "fixtures" / "formats" / "github"
 RATE_LIMITER_NOTE: Final = (
