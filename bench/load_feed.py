@@ -21,7 +21,6 @@ import json
 import os
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -48,7 +47,8 @@ SUSTAINED_ESTATE: Final = 8_000
 WARMUP_SECONDS: Final = 5
 BASELINE_SECONDS: Final = int(os.environ.get("LOAD_BASELINE_SECONDS", "10"))
 SAMPLE_EVERY_SECONDS: Final = max(2.0, SECONDS / 12)
-DRAIN_TIMEOUT_SECONDS: Final = 180.0
+DRAIN_TIMEOUT_SECONDS: Final = 90.0
+STALL_SECONDS: Final = 10.0
 # Sustained = no queue growth: the backlog's trend while publishing (least-squares slope of
 # the samples after the first few seconds' ramp-up) stays under this share of the offered rate.
 SUSTAINED_GROWTH_SHARE: Final = 0.05
@@ -56,14 +56,22 @@ RAMP_UP_SECONDS: Final = 4.0
 _GET_ALL_CHUNK: Final = 300
 
 
-def _drain(client: firestore.Client, expected: int) -> float | None:
-    """Seconds until ``expected`` events are applied, or None if not within the timeout."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < DRAIN_TIMEOUT_SECONDS:
-        if activity_count(client) >= expected:
-            return round(time.perf_counter() - started, 2)
+def _drain(client: firestore.Client, expected: int) -> tuple[float | None, int]:
+    """(seconds until ``expected`` events are applied, or None; events still unapplied). Gives
+    up after the timeout, or once the count has not moved for a while: a change that reached
+    the function after a newer one for the same asset is ignored (newer wins) and leaves no
+    activity entry, so a few events may never count."""
+    started = last_change = time.perf_counter()
+    last = -1
+    while True:
+        count, now = activity_count(client), time.perf_counter()
+        if count >= expected:
+            return round(now - started, 2), 0
+        if count != last:
+            last, last_change = count, now
+        if now - last_change > STALL_SECONDS or now - started > DRAIN_TIMEOUT_SECONDS:
+            return None, expected - count
         time.sleep(0.5)
-    return None
 
 
 class _BacklogSampler:
@@ -130,14 +138,16 @@ def _one_rate(
         measured["applied_per_second"] = round(applied / publishing, 1)
         measured["backlog_at_end"] = total - applied
         measured["backlog_samples"] = sampler.samples
-        measured["drain_seconds"] = _drain(client, before + total)
+        measured["drain_seconds"], measured["unapplied_after_drain"] = _drain(
+            client, before + total
+        )
         time.sleep(2)  # the last listener callbacks
     finally:
         listener.stop()
     watched = {v: at for v, at in zip(versions, sent_in_order, strict=True) if v is not None}
     measured["document_listener"] = summary(latencies(listener.seen, watched), len(watched))
     growth = backlog_growth_per_second(sampler.samples)
-    measured["backlogbacklog_growth_per_second"] = growth
+    measured["backlog_growth_per_second"] = growth
     measured["sustained"] = growth is not None and growth <= rate * SUSTAINED_GROWTH_SHARE
     return measured
 
@@ -175,44 +185,55 @@ def run_sustained(emulators: EmulatorSuite, work_dir: Path) -> dict[str, Any]:
     return results
 
 
-def _event_times(changes: list[dict[str, Any]], sent: dict[str, float]) -> dict[str, str]:
-    """Asset name → the ``updateTime`` its change was stamped with (``play`` keys what it sent
-    by the activity id, ``event:<name>:<time>``, in the order of ``changes``)."""
-    times = {}
+def _newest_events(
+    changes: list[dict[str, Any]], sent: dict[str, float]
+) -> dict[str, tuple[str, str]]:
+    """Asset name → (the ``updateTime`` its newest change was stamped with, that change's
+    activity id). ``play`` keys what it sent by the activity id, ``event:<name>:<time>``, in the
+    order of ``changes``."""
+    newest = {}
     for change, key in zip(changes, sent, strict=True):
         name = change["asset"]["name"]
-        times[name] = docids.decode(key)[len(f"event:{name}:") :]
-    return times
+        newest[name] = (docids.decode(key)[len(f"event:{name}:") :], key)
+    return newest
 
 
-def _stale_documents(client: firestore.Client, event_times: dict[str, str]) -> dict[str, int]:
-    """Documents whose ``update_time`` is older than the newest event sent for them: an event
-    the older listing overwrote (or one never applied), counted by the document's ``source``
-    (which layer wrote what is there now)."""
-    collection = client.collection("resources")
-    names = list(event_times)
+def _stale_documents(
+    client: firestore.Client, newest: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """Documents whose ``update_time`` is older than the newest event sent for them, split by
+    whether that event was applied (its activity entry exists): applied, then overwritten by
+    the older listing; or never applied (the feed had not drained when the check ran)."""
+    resources = client.collection("resources")
+    names = list(newest)
     missing = 0
-    stale: Counter[str] = Counter()  # by the stale document's ``source``
-    examples: list[str] = []
+    stale: list[str] = []
     for start in range(0, len(names), _GET_ALL_CHUNK):
-        chunk = names[start : start + _GET_ALL_CHUNK]
-        refs = [collection.document(resource_id(name)) for name in chunk]
+        refs = [
+            resources.document(resource_id(name)) for name in names[start : start + _GET_ALL_CHUNK]
+        ]
         for snapshot in client.get_all(refs):
             document = snapshot.to_dict()
             if document is None:
                 missing += 1
                 continue
             held = parse_timestamp(document.get("update_time"), "update_time")
-            sent = parse_timestamp(event_times[document["name"]], "updateTime")
-            if held < sent:
-                stale[str(document.get("source"))] += 1
-                if len(examples) < 3:
-                    examples.append(document["name"])
+            if held < parse_timestamp(newest[document["name"]][0], "updateTime"):
+                stale.append(document["name"])
+    activity = client.collection("activity")
+    applied: set[str] = set()
+    for start in range(0, len(stale), _GET_ALL_CHUNK):
+        refs = [
+            activity.document(newest[name][1]) for name in stale[start : start + _GET_ALL_CHUNK]
+        ]
+        applied.update(snapshot.id for snapshot in client.get_all(refs) if snapshot.exists)
+    overwritten = [name for name in stale if newest[name][1] in applied]
     return {
         "checked": len(names),
-        "older_than_event": sum(stale.values()),
-        "older_by_source": dict(stale),
-        "examples": examples,
+        "older_than_event": len(stale),
+        "overwritten_by_listing": len(overwritten),
+        "event_not_applied": len(stale) - len(overwritten),
+        "examples": overwritten[:3],
         "missing": missing,
     }
 
@@ -280,7 +301,9 @@ def run_snapshot_during_feed(emulators: EmulatorSuite, work_dir: Path) -> dict[s
                 runner.join()
                 results["feed_seconds"] = round(sent_in_order[-1] - sent_in_order[0], 2)
                 results["backlog_at_end"] = len(changes) - activity_count(client)
-                results["drain_seconds"] = _drain(client, len(changes))
+                results["drain_seconds"], results["unapplied_after_drain"] = _drain(
+                    client, len(changes)
+                )
                 time.sleep(2)
             finally:
                 listener.stop()
@@ -300,6 +323,6 @@ def run_snapshot_during_feed(emulators: EmulatorSuite, work_dir: Path) -> dict[s
             during[version] = at
     results["latency_without_snapshot"] = summary(latencies(listener.seen, before), len(before))
     results["latency_during_snapshot"] = summary(latencies(listener.seen, during), len(during))
-    results["final_state"] = _stale_documents(client, _event_times(changes, sent))
+    results["final_state"] = _stale_documents(client, _newest_events(changes, sent))
     print(f"  {json.dumps(results)}", flush=True)
     return results

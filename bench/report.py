@@ -22,12 +22,11 @@ def _n(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,}"
 
 
-def _drained(seconds: float | None) -> str:
-    return "not drained within the timeout" if seconds is None else f"drained in {seconds} s"
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value:,}" for key, value in counts.items()) or "none"
+def _drained(run: dict[str, Any]) -> str:
+    seconds, unapplied = run["drain_seconds"], run.get("unapplied_after_drain")
+    if seconds is not None:
+        return f"drained in {seconds} s"
+    return f"{unapplied:,} never applied (stalled or timed out)" if unapplied else "not drained"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -95,9 +94,7 @@ def _feed(feed: dict[str, Any]) -> list[str]:
                 f"{rate['applied_per_second']:,}",
                 _n(rate["backlog_at_end"]),
                 _n(rate["backlog_growth_per_second"]),
-                "not within timeout"
-                if rate["drain_seconds"] is None
-                else f"{rate['drain_seconds']} s",
+                _drained(rate),
                 _ms(listener["p50_ms"]),
                 _ms(listener["p99_ms"]),
                 f"{listener['seen']:,} / {listener['expected']:,}",
@@ -142,7 +139,7 @@ def _snapshot(run: dict[str, Any]) -> list[str]:
             "feed",
             f"{run['offered_per_second']}/s offered, {run['events']:,} events over "
             f"{run['feed_seconds']} s; backlog {run['backlog_at_end']:,} when publishing stopped, "
-            f"then {_drained(run['drain_seconds'])}",
+            f"then {_drained(run)}",
         ],
         [
             "publish → listener, before the snapshot (baseline)",
@@ -157,8 +154,10 @@ def _snapshot(run: dict[str, Any]) -> list[str]:
         [
             "final state: documents older than their newest event",
             f"{final['older_than_event']:,}"
-            f" of {final['checked']:,} event-changed assets ({final['missing']:,} missing); by "
-            "the layer that wrote what is there now: " + _counts(final.get("older_by_source", {})),
+            f" of {final['checked']:,} event-changed assets: "
+            f"**{final['overwritten_by_listing']:,} applied, then overwritten by the listing**, "
+            f"{final['event_not_applied']:,} not applied when checked; "
+            f"{final['missing']:,} missing",
         ],
     ]
     return _table(["measure", "result"], rows)
