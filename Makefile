@@ -26,7 +26,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_REQUIREMENTS := tools/checkov/requirements.txt
 
-.PHONY: setup lint test demo bench package clean
+.PHONY: setup lint test demo bench bench-load package clean
 
 setup: $(STAMP) $(BQ_STAMP) $(CHECKOV_STAMP) $(PORTAL_STAMP)
 
@@ -73,6 +73,13 @@ bench: setup
 	$(BIN)/python -m bench.cold_import
 	$(BIN)/python -m bench.compliance
 	$(BIN)/python -m bench.asset_policies
+	$(MAKE) bench-load
+
+# The load section alone (about 6 minutes): concurrent webhook clients, the feed held at fixed
+# rates, a 100,000-asset snapshot during a feed. Knobs: LOAD_* variables (bench/load.py).
+bench-load: setup
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.report
 
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions

@@ -45,6 +45,7 @@ def _run_once() -> None:
                 "outcome": outcome.outcome,
                 "seen": outcome.seen,
                 "written": outcome.written,
+                "superseded": outcome.superseded,
                 "wall_seconds": round(seconds, 2),
                 "assets_per_second": round(outcome.seen / seconds),
                 "peak_rss_mib": round(peak_kib / 1024, 1),

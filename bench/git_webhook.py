@@ -1,16 +1,15 @@
 """``make bench``: webhook acknowledgement latency and push → ``documents`` updated latency.
 
 Runs the deployed shape locally (functions-framework servers, Pub/Sub push subscription,
-Firestore emulator) on the bundled landing zone and writes ``bench/results.json``. Figures are
-for this machine and the emulators, not for Cloud Functions; they show where time goes and catch
-regressions, they do not predict production latency.
+Firestore emulator) on the bundled landing zone and writes its keys of ``bench/results.json``
+(the load section's key stays). Figures are for this machine and the emulators, not for Cloud
+Functions; they show where time goes and catch regressions, they do not predict production
+latency.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import platform
 import secrets
 import shutil
 import tempfile
@@ -18,18 +17,17 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from bench.common import RESULTS, machine, merge_results, stats_ms
 from lzsync.devtools.emulators import running_emulators
 from lzsync.devtools.landing_zone import (
     REPO_NAME,
     build_repository,
     history,
     move_branch,
-    project_root,
     push_payload,
 )
-from lzsync.devtools.replay import percentile, replay
+from lzsync.devtools.replay import replay
 from lzsync.devtools.signals import stop_like_ctrl_c
 from lzsync.devtools.stack import StackConfig, stack_session
 from lzsync.settings import RepoConfig
@@ -37,26 +35,6 @@ from lzsync.settings import RepoConfig
 PROJECT = "lzsync-bench"
 TYPICAL_PUSHES = 60
 ACK_DELIVERIES = 300
-RESULTS = project_root() / "bench" / "results.json"
-
-
-def _stats(seconds: list[float]) -> dict[str, float]:
-    millis = [value * 1000 for value in seconds]
-    return {
-        "count": len(millis),
-        "p50_ms": round(percentile(millis, 0.5), 1),
-        "p99_ms": round(percentile(millis, 0.99), 1),
-        "max_ms": round(max(millis), 1),
-    }
-
-
-def _machine() -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "processor": platform.machine(),
-    }
 
 
 def main() -> None:
@@ -93,14 +71,15 @@ def main() -> None:
             time.sleep(2)
         results = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": _machine(),
-            "webhook_ack": _stats(acks),
-            "push_to_documents_updated": _stats([push.synced_seconds for push in pushes]),
+            "machine": machine(),
+            "webhook_ack": stats_ms(acks),
+            "push_to_documents_updated": stats_ms([push.synced_seconds for push in pushes]),
             "files_written_per_push_mean": round(
                 sum(push.written + push.deleted for push in pushes) / len(pushes), 2
             ),
         }
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        # Other sections of the file (the load benchmark's) are kept.
+        merge_results(results)
         print(json.dumps(results, indent=2))
         print(f"written to {RESULTS}")
     finally:
