@@ -26,7 +26,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_REQUIREMENTS := tools/checkov/requirements.txt
 
-.PHONY: setup lint test demo bench package clean
+.PHONY: setup lint test demo bench package clean fuzz
 
 setup: $(STAMP) $(BQ_STAMP) $(CHECKOV_STAMP) $(PORTAL_STAMP)
 
@@ -74,10 +74,16 @@ bench: setup
 	$(BIN)/python -m bench.compliance
 	$(BIN)/python -m bench.asset_policies
 
+# Coverage-guided fuzzing of every parser an entry point uses (tests/fuzz/), FUZZ_SECONDS in all.
+# Not part of `make test` (which runs a hypothesis smoke of the same targets).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.drive
+
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
 
 clean:
 	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) .demo .cache dist .mypy_cache .ruff_cache \
-		.pytest_cache .hypothesis
+		.pytest_cache .hypothesis .fuzz
 	rm -rf $(PORTAL)/node_modules $(PORTAL)/dist test-artifacts

@@ -31,13 +31,14 @@ class DeadLetterBox:
         reason: str,
         error_type: str,
     ) -> str:
+        message_id = _storable(message_id)
         doc_id = docids.encode(f"{layer}:{message_id}")
         entry: dict[str, Any] = {
             "layer": layer,
             "message_id": message_id,
             "data_base64": base64.b64encode(data).decode(),
-            "attributes": dict(attributes),
-            "reason": reason,
+            "attributes": {_storable(key): _storable(value) for key, value in attributes.items()},
+            "reason": _storable(reason),
             "error_type": error_type,
             "recorded_at": datetime.now(UTC),
             "replayed": False,
@@ -45,3 +46,9 @@ class DeadLetterBox:
         with transient_errors_as_retryable("firestore"):
             self._collection.document(doc_id).set(entry)
         return doc_id
+
+
+def _storable(text: str) -> str:
+    """``text`` as Firestore stores it: a lone surrogate (a forged message can carry one)
+    would make the letter itself fail, and the message retry forever instead of resting here."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
