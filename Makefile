@@ -26,7 +26,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_REQUIREMENTS := tools/checkov/requirements.txt
 
-.PHONY: setup lint test demo bench bench-load package clean
+.PHONY: setup lint test demo bench bench-load package clean fuzz
 
 setup: $(STAMP) $(BQ_STAMP) $(CHECKOV_STAMP) $(PORTAL_STAMP)
 
@@ -81,10 +81,16 @@ bench-load: setup
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.report
 
+# Coverage-guided fuzzing of every parser an entry point uses (tests/fuzz/), FUZZ_SECONDS in all.
+# Not part of `make test` (which runs a hypothesis smoke of the same targets).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.drive
+
 package: setup
 	$(BIN)/python -m lzsync.devtools.package dist/functions
 
 clean:
 	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) .demo .cache dist .mypy_cache .ruff_cache \
-		.pytest_cache .hypothesis
+		.pytest_cache .hypothesis .fuzz
 	rm -rf $(PORTAL)/node_modules $(PORTAL)/dist test-artifacts

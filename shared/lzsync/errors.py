@@ -15,6 +15,10 @@ attributes, so logs can put them in fields instead of in the message text.
 
 from __future__ import annotations
 
+from typing import Final
+
+_MAX_SHOWN_CHARS: Final = 200
+
 
 class LzsyncError(Exception):
     """Base of every error raised on purpose by lzsync."""
@@ -64,5 +68,7 @@ class UnknownRepository(PermanentError):
     """A sync request names a repository that is not in ``LZSYNC_REPOS``."""
 
     def __init__(self, repo: str) -> None:
-        super().__init__(f"repository {repo!r} is not configured")
+        # The name comes from the message and may be megabytes long: the text names a prefix.
+        shown = repo if len(repo) <= _MAX_SHOWN_CHARS else repo[:_MAX_SHOWN_CHARS] + "…"
+        super().__init__(f"repository {shown!r} is not configured")
         self.repo = repo

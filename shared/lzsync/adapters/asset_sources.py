@@ -191,6 +191,16 @@ def listing_client(api_endpoint: str | None) -> asset_v1.AssetServiceClient:
     )
 
 
+def parse_export_line(line: str) -> dict[str, Any] | None:
+    """One export line's asset, or None when the line is unreadable (not JSON, nested past
+    the parser's recursion limit, or not an object): the run counts it and ends ``partial``."""
+    try:
+        asset = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return asset if isinstance(asset, dict) else None
+
+
 @dataclass
 class ExportSource:
     """``uri`` is ``gs://bucket/object`` or a local path."""
@@ -218,12 +228,8 @@ class ExportSource:
                 for line in lines:
                     if not line.strip():
                         continue
-                    try:
-                        asset = json.loads(line)
-                    except json.JSONDecodeError:
-                        page.unreadable += 1
-                        continue
-                    if not isinstance(asset, dict):
+                    asset = parse_export_line(line)
+                    if asset is None:
                         page.unreadable += 1
                         continue
                     page.assets.append(asset)

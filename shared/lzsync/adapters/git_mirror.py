@@ -42,6 +42,17 @@ _FETCH_ERRORS: Final = (
 )
 
 
+# Path components git itself refuses in a tree (fsck: hasDot, hasDotdot, hasDotgit; GitHub
+# rejects such pushes): a tree holding one was not made by git, and its path names no file a
+# reader could open, so the Portal does not show it.
+_REFUSED_COMPONENTS: Final = frozenset({"", ".", "..", ".git"})
+
+
+def is_checkout_safe(path: str) -> bool:
+    """False for a path with an empty, ``.``, ``..`` or ``.git`` (any case) component."""
+    return not any(part.lower() in _REFUSED_COMPONENTS for part in path.split("/"))
+
+
 @dataclass(frozen=True)
 class HeadCommit:
     sha: str
@@ -144,6 +155,9 @@ class GitMirror:
             except UnicodeDecodeError:
                 # Firestore strings must be UTF-8; such a path cannot be named in the Portal.
                 _log.warning("skipping a path that is not UTF-8", extra={"path": repr(entry.path)})
+                continue
+            if not is_checkout_safe(path):
+                _log.warning("skipping a path git would refuse to check out", extra={"path": path})
                 continue
             yield TreeFile(path=path, mode=entry.mode, sha=entry.sha.decode())
 

@@ -63,6 +63,10 @@ _MAX_LABELS: Final = 64
 
 def _text(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
+    if not text.isascii():
+        # JSON may spell a lone surrogate (``"\\ud800"``), which Firestore refuses at write
+        # time; it becomes U+FFFD so one odd field cannot fail a whole batch or transaction.
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return text if len(text) <= _MAX_TEXT_CHARS else text[: _MAX_TEXT_CHARS - 1] + "…"
 
 
@@ -166,9 +170,11 @@ def resource_document(
     data = _mapping(resource.get("data"))
     raw_ancestors = asset.get("ancestors")
     ancestors = [
-        a for a in (raw_ancestors if isinstance(raw_ancestors, list) else []) if isinstance(a, str)
+        _text(a)
+        for a in (raw_ancestors if isinstance(raw_ancestors, list) else [])
+        if isinstance(a, str)
     ]
-    asset_type = canonical_type(raw_type)
+    asset_type = canonical_type(_text(raw_type))
     labels = data.get("labels")
     location = resource.get("location") or _first(data, _LOCATION_FIELDS)
     state = _first(data, _STATE_FIELDS)
@@ -186,7 +192,7 @@ def resource_document(
         "ancestry": ancestors,
         "folders": [a for a in ancestors if a.startswith("folders/")],
         "organization": next((a for a in ancestors if a.startswith("organizations/")), None),
-        "location": last_segment(location) if isinstance(location, str) else None,
+        "location": last_segment(_text(location)) if isinstance(location, str) else None,
         "labels": {_text(k): _text(v) for k, v in list(labels.items())[:_MAX_LABELS]}
         if isinstance(labels, Mapping)
         else {},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from lzsync.errors import InvalidPayload
@@ -44,10 +44,15 @@ def parse_timestamp(value: Any, field: str) -> datetime:
         raise InvalidPayload(f"{field} is missing", field=field)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
+        if parsed.tzinfo is None:
+            raise InvalidPayload(f"{field} has no time zone: {value!r}", field=field)
+        # In UTC it must still be a datetime (``0001-01-01T00:00:00+14:00`` is not): Firestore
+        # stores it as UTC, and comparing it would overflow later, inside a transaction.
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        if isinstance(error, InvalidPayload):
+            raise
         raise InvalidPayload(f"{field} is not an RFC 3339 time: {value!r}", field=field) from error
-    if parsed.tzinfo is None:
-        raise InvalidPayload(f"{field} has no time zone: {value!r}", field=field)
     return parsed
 
 
@@ -78,6 +83,7 @@ def parse_feed_message(data: bytes) -> FeedChange:
         window.get("startTime") if isinstance(window, dict) else None, "window.startTime"
     )
     prior = document.get("priorAsset")
+    prior_state = document.get("priorAssetState")
     deleted = document.get("deleted", False)
     if not isinstance(deleted, bool):
         raise InvalidPayload("deleted is not a boolean", field="deleted")
@@ -85,7 +91,7 @@ def parse_feed_message(data: bytes) -> FeedChange:
         asset_name=name,
         asset=asset,
         prior_asset=prior if isinstance(prior, dict) else None,
-        prior_state=document.get("priorAssetState"),
+        prior_state=prior_state if isinstance(prior_state, str) else None,
         start_time=start,
         deleted=deleted,
     )

@@ -46,10 +46,31 @@ class PubsubMessage(BaseModel):
         attributes = message.get("attributes") or {}
         if not isinstance(attributes, Mapping):
             raise InvalidPayload("message attributes are not an object", field="message.attributes")
+        texts = {str(key): str(value) for key, value in attributes.items()}
+        if not all(_is_unicode(text) for text in (message_id, *texts, *texts.values())):
+            # Pub/Sub itself only carries valid UTF-8 here: this is a forged or broken push.
+            raise InvalidPayload(
+                "message id or attributes are not valid Unicode", field="message.attributes"
+            )
         return cls(
             message_id=message_id,
             data=data,
-            attributes={str(key): str(value) for key, value in attributes.items()},
-            publish_time=message.get("publishTime") or message.get("publish_time"),
-            subscription=event_data.get("subscription"),
+            attributes=texts,
+            publish_time=_text_or_none(message.get("publishTime") or message.get("publish_time")),
+            subscription=_text_or_none(event_data.get("subscription")),
         )
+
+
+def _is_unicode(text: str) -> bool:
+    """False for a string holding a lone surrogate (JSON can spell one; Firestore refuses it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_or_none(value: Any) -> str | None:
+    """Metadata that decides nothing (publish time, subscription) is kept only when it is
+    text: a wrong type there is no reason to refuse the message."""
+    return value if isinstance(value, str) and _is_unicode(value) else None

@@ -32,6 +32,8 @@ DEFAULT_SEVERITY: Final = "medium"
 CONSTRAINTS_DIR: Final = "policies/constraints/"
 _INCLUDE_KEYS: Final = ("ancestries", "target")
 _EXCLUDE_KEYS: Final = ("excludedAncestries", "exclude")
+# The largest real constraint (an allowlist of a few hundred entries) has ~1,000 values.
+MAX_NODES: Final = 100_000
 
 
 class InvalidConstraint(ValueError):
@@ -54,6 +56,12 @@ def parse_constraint(text: str, path: str | None = None) -> Constraint:
         documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as error:
         raise InvalidConstraint(path, f"not valid YAML ({_first_line(error)})") from error
+    except RecursionError as error:
+        raise InvalidConstraint(path, "not valid YAML (nested too deeply)") from error
+    if _expanded_size(documents) > MAX_NODES:
+        # Aliases share one object, so loading a "billion laughs" file is cheap, but every
+        # check walking its parameters would expand it: refuse it here, by name.
+        raise InvalidConstraint(path, f"more than {MAX_NODES} values once aliases are expanded")
     if len(documents) != 1:
         raise InvalidConstraint(path, f"expected one YAML document, found {len(documents)}")
     document = documents[0]
@@ -124,6 +132,21 @@ def _mapping(parent: Mapping[str, Any], key: str, path: str | None) -> Mapping[s
     if not isinstance(value, Mapping):
         raise InvalidConstraint(path, f"{key} must be a mapping")
     return value
+
+
+def _expanded_size(value: Any) -> int:
+    """How many values ``value`` holds with every alias expanded, counted up to just past
+    :data:`MAX_NODES` (iteratively: a deep document must not exhaust the stack here)."""
+    count = 0
+    pending = [value]
+    while pending and count <= MAX_NODES:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
 
 
 def _first_line(error: yaml.YAMLError) -> str:
