@@ -82,7 +82,7 @@ def run_hypothesis(seconds: int) -> tuple[dict[str, int], bool]:
     crashed = False
     for target in NAMES:
         executions[target], failed = fuzz_for(target, seconds / len(NAMES))
-        crashed = crashed or failed
+        crashed = crashed or failed is not None
     return executions, crashed
 
 

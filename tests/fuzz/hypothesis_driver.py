@@ -76,8 +76,9 @@ _BATCH = 50
 INPUTS = st.binary(max_size=4096) | _JSON.map(_encode)
 
 
-def fuzz_for(target: str, seconds: float) -> tuple[int, bool]:
-    """(executions, crashed) of hypothesis examples of ``target`` for about ``seconds``."""
+def fuzz_for(target: str, seconds: float) -> tuple[int, str | None]:
+    """(executions, the crash or None) of hypothesis examples of ``target`` for about
+    ``seconds``; the crash names the exception and the input hypothesis shrank it to."""
     function = TARGETS[target]
     deadline = time.monotonic() + seconds
     executions = 0
@@ -100,6 +101,7 @@ def fuzz_for(target: str, seconds: float) -> tuple[int, bool]:
         while time.monotonic() < deadline:
             check()
     except Exception as error:
-        print(f"{target}: {type(error).__name__}: {error}")
-        return executions, True
-    return executions, False
+        crash = f"{target}: {type(error).__name__}: {error}"
+        print(crash)
+        return executions, crash
+    return executions, None
