@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,10 +28,14 @@ from lzsync.logic.inventory import InventoryTally
 from lzsync.model.feed import parse_feed_message
 from lzsync.services import asset_events_event
 from lzsync.settings import load_settings
+from tests.conftest import PROJECT_ID
 from tests.faults.conftest import Partitionable
 from tests.faults.faults import (
+    compress_retries,
     crash_after,
     lose_reply_after_commit,
+    partition_after,
+    wait_until_reachable,
 )
 
 SIM = Simulator(size=300, seed=11, update_share=0.1, delete_share=0.05, create_share=0.05)
@@ -178,3 +183,47 @@ def test_a_burst_cut_short_by_a_crash_converges_on_redelivery(
     redeliver(deliver, statuses)
 
     assert_exactly_version_one(pdb)
+
+
+def test_a_burst_through_a_firestore_partition_converges_and_reports_the_failure(
+    deliver: Deliver,
+    pdb: firestore.Client,
+    partitionable: Partitionable,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Firestore is partitioned after 40 writes of a concurrent burst, until the burst is
+    over. Deliveries that met the outage answer 500 (Pub/Sub redelivers). ``sync_status``
+    lives in Firestore, so nothing can mark it ``degraded`` during the outage: the function
+    logs each failure and keeps the failed count, which the first flush after the outage
+    writes (``degraded``, with the error); the redeliveries then converge exactly and the
+    status is ``ok`` again, with the failures it could count kept."""
+    monkeypatch.setattr(logging.getLogger("lzsync"), "propagate", True)
+    deliver(0)  # warm the instance, then give its client a short retry deadline
+    function_client = clients.firestore_client(PROJECT_ID)
+    compress_retries(function_client, 1.0)
+    indices = list(range(1, len(CHANGES)))
+    with partition_after(monkeypatch, partitionable.firestore, 40) as partition:
+        statuses = burst(deliver, indices)
+    assert partition.cut_at is not None
+    failed = failures(statuses)
+    assert failed
+    assert all(statuses[index] == 500 for index in failed)
+    logged = [record.getMessage() for record in caplog.records]
+    assert "feed message not applied; redelivery expected" in logged
+    assert "sync_status/events not updated" in logged
+    partitionable.heal()
+    wait_until_reachable(function_client)
+
+    first_after = deliver(failed[0])
+    assert 200 <= first_after < 300
+    shown = events_status(pdb)
+    assert shown["state"] == "degraded"
+    assert 1 <= shown["counters"]["failed"] <= len(failed)
+    assert "firestore unavailable" in shown["last_error"]
+    redeliver(deliver, statuses)
+
+    assert_exactly_version_one(pdb)
+    after = events_status(pdb)
+    assert after["state"] == "ok"
+    assert after["counters"]["failed"] == shown["counters"]["failed"]

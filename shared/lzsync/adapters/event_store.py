@@ -132,8 +132,15 @@ class EventStore:
                 f"firestore unavailable: {error}", upstream="firestore"
             ) from error
         except ValueError as error:
-            # The transaction machinery gives up on persistent contention with a ValueError;
-            # documents were validated before the transaction, so nothing else raises one here.
+            # The transaction machinery gives up on persistent contention with a ValueError,
+            # and a transaction that fails in an outage ends in a rollback that raises one
+            # ("no transaction ID") over the real error: report that one, or the outage reads
+            # as contention. Documents were validated before, so nothing else raises here.
+            cause = error.__cause__ or error.__context__
+            if isinstance(cause, TRANSIENT_GOOGLE_ERRORS):
+                raise UpstreamUnavailable(
+                    f"firestore unavailable: {cause}", upstream="firestore"
+                ) from error
             raise UpstreamUnavailable(
                 f"contention on {len(doc_ids)} assets: {error}", upstream="firestore"
             ) from error
