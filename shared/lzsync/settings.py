@@ -129,7 +129,8 @@ class Settings(BaseSettings):
     events_tombstone_ttl_seconds: int = Field(default=24 * HOUR_SECONDS, gt=0)
     events_status_flush_seconds: float = Field(default=5.0, ge=0)
     events_lag_window_seconds: int = Field(default=300, gt=0)
-    # ≤ 3 writes per change keeps a full batch under Firestore's 500 writes per commit.
+    # ≤ 3 writes per change, plus one inventory write per batch, keeps a full batch under
+    # Firestore's 500 writes per commit.
     events_batch_max: int = Field(default=100, ge=1, le=160)
     events_expected_interval_seconds: int = Field(default=HOUR_SECONDS, gt=0)
     # --- layer 5: history in BigQuery ---

@@ -173,3 +173,36 @@ def wait_until_reachable(client: firestore.Client) -> None:
         except Exception:  # any failure here means "not yet"
             time.sleep(0.2)
     raise AssertionError("Firestore never became reachable again")
+
+
+class LostReply:
+    """Which transaction commits lose their reply: they land in Firestore, then the caller sees
+    an error, as when the answer to a commit is lost or the process dies right after it."""
+
+    def __init__(self, commits: set[int]) -> None:
+        self.commits = commits
+        self.seen = 0
+        self.lost = 0
+
+
+@contextmanager
+def lose_reply_after_commit(
+    monkeypatch: pytest.MonkeyPatch, commits: set[int]
+) -> Iterator[LostReply]:
+    """The transaction commits numbered ``commits`` (1 = this process's first) land, then
+    raise :class:`InjectedCrash`: whatever the caller meant to do after the commit never runs,
+    and the message is redelivered although its change is already in Firestore."""
+    lost = LostReply(commits)
+    transaction_commit = Transaction._commit
+
+    def commit_transaction(self: Transaction) -> Any:
+        result = transaction_commit(self)
+        lost.seen += 1
+        if lost.seen in lost.commits:
+            lost.lost += 1
+            raise InjectedCrash(f"reply to commit {lost.seen} lost")
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Transaction, "_commit", commit_transaction)
+        yield lost

@@ -5,10 +5,12 @@ with :func:`lzsync.logic.newer_wins.decide`, and writes the documents (or delete
 writes tombstones) together with each change's ``activity`` entry, so the Portal never sees one
 without the other. Many changes can share one transaction (:meth:`EventStore.apply_batch`):
 one read and one commit for the batch instead of three round trips per change, which is what
-lets one instance keep up with a burst. Inventory counters move after the commit with
-server-side increments: they commute, need no read, and keep the single ``inventory`` document
-out of every transaction (Firestore sustains about one write per second per document under
-contention).
+lets one instance keep up with a burst. Inventory counters move in the same commit, as
+server-side increments: a change and its count land together or not at all, so neither a
+process dying right after the commit nor a redelivery after a lost reply (decided as a
+duplicate, counted nothing) can leave the counts off. The increments need no read, so the
+single ``inventory`` document is written, never read, by the transaction: no read lock on it,
+and only batches that create or delete assets write it (one write per batch, not per change).
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ class EventStore:
                     transaction.set(ref, value)
             for entry_id, entry in view.activity.items():
                 transaction.set(self._activity.document(entry_id), entry)
+            increments = _inventory_increments(results)
+            if increments:
+                transaction.set(self._inventory, increments, merge=True)
             return results
 
         try:
@@ -127,12 +132,18 @@ class EventStore:
                 f"firestore unavailable: {error}", upstream="firestore"
             ) from error
         except ValueError as error:
-            # The transaction machinery gives up on persistent contention with a ValueError;
-            # documents were validated before the transaction, so nothing else raises one here.
+            # The transaction machinery gives up on persistent contention with a ValueError,
+            # and a transaction that fails in an outage ends in a rollback that raises one
+            # ("no transaction ID") over the real error: report that one, or the outage reads
+            # as contention. Documents were validated before, so nothing else raises here.
+            cause = error.__cause__ or error.__context__
+            if isinstance(cause, TRANSIENT_GOOGLE_ERRORS):
+                raise UpstreamUnavailable(
+                    f"firestore unavailable: {cause}", upstream="firestore"
+                ) from error
             raise UpstreamUnavailable(
                 f"contention on {len(doc_ids)} assets: {error}", upstream="firestore"
             ) from error
-        self._count(applied)
         return applied
 
     def _decide(
@@ -198,24 +209,22 @@ class EventStore:
             "expires_at": change.start_time + self._activity_ttl,
         }
 
-    def _count(self, applied: Sequence[AppliedChange]) -> None:
-        by_type: Counter[str] = Counter()
-        for change in applied:
-            step = {"created": 1, "deleted": -1}.get(change.kind or "")
-            if step and change.asset_type:
-                by_type[change.asset_type] += step
-        by_type = Counter({name: step for name, step in by_type.items() if step})
-        if not by_type:
-            return
-        increments = {
-            "total": firestore.Increment(sum(by_type.values())),
-            "by_type": {name: firestore.Increment(step) for name, step in by_type.items()},
-        }
-        try:
-            self._inventory.set(increments, merge=True)
-        except TRANSIENT_GOOGLE_ERRORS:
-            # The changes themselves are committed; the next snapshot recounts the inventory.
-            return
+
+def _inventory_increments(applied: Sequence[AppliedChange]) -> dict[str, Any]:
+    """The batch's net effect on ``inventory``'s ``total`` and ``by_type`` as server-side
+    increments (empty when it creates and deletes as many of each type)."""
+    by_type: Counter[str] = Counter()
+    for change in applied:
+        step = {"created": 1, "deleted": -1}.get(change.kind or "")
+        if step and change.asset_type:
+            by_type[change.asset_type] += step
+    moved = {name: step for name, step in by_type.items() if step}
+    if not moved:
+        return {}
+    return {
+        "total": firestore.Increment(sum(moved.values())),
+        "by_type": {name: firestore.Increment(step) for name, step in moved.items()},
+    }
 
 
 class _BatchView:

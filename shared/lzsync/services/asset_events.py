@@ -83,7 +83,18 @@ class AssetEventsService:
 
     def handle(self, message: PubsubMessage) -> EventOutcome:
         with bound(function="asset_events", message_id=message.message_id):
-            outcome = self._handle(message)
+            try:
+                outcome = self._handle(message)
+            except RetryableError as error:
+                # Pub/Sub redelivers; the status shows the failure while it lasts (when
+                # Firestore itself is down it cannot: the log line and the counts carried to
+                # the next flush that lands are what remains).
+                _log.error(
+                    "feed message not applied; redelivery expected", extra={"error": str(error)}
+                )
+                self._stats.record_failure(str(error), datetime.now(UTC))
+                self._flush_status()
+                raise
             self._flush_status()
             return outcome
 
@@ -161,7 +172,6 @@ class AssetEventsService:
         if update is None:
             return
         fields = {
-            "state": "ok",
             "last_attempt": datetime.now(UTC),
             "expected_interval_seconds": self._expected_interval_seconds,
             **update["fields"],
@@ -169,4 +179,5 @@ class AssetEventsService:
         try:
             self._status.update("events", fields, increments=update["increments"])
         except RetryableError as error:
+            self._stats.restore(update)
             _log.warning("sync_status/events not updated", extra={"error": str(error)})
