@@ -230,7 +230,9 @@ def _phases(
             )[0]
             for item in received
         ]
-        pushes.append(_merge("push", [hook, *synced]))
+        merged = _merge("push", [hook, *synced])
+        merged.count = 1  # one push: its webhook call and the sync it caused
+        pushes.append(merged)
     units["push"] = _merge("push", pushes)
 
     simulator = Simulator(assets, defect_share=DEFECT_SHARE)
