@@ -70,12 +70,8 @@ def firestore_prices(location: str) -> list[Price]:
 # free tier per billing account per month.
 _FN: Final = "Cloud Run functions"
 FUNCTIONS: Final = [
-    Price(
-        "Cloud Run functions", "vCPU-seconds", 0.000024, 1, "vCPU-s", 180_000, "month", _RUN
-    ),
-    Price(
-        "Cloud Run functions", "GiB-seconds", 0.0000025, 1, "GiB-s", 360_000, "month", _RUN
-    ),
+    Price("Cloud Run functions", "vCPU-seconds", 0.000024, 1, "vCPU-s", 180_000, "month", _RUN),
+    Price("Cloud Run functions", "GiB-seconds", 0.0000025, 1, "GiB-s", 360_000, "month", _RUN),
     Price(
         "Cloud Run functions",
         "requests",
@@ -96,9 +92,7 @@ PUBSUB: Final = [
 # logical storage; batch load jobs are free.
 BIGQUERY: Final = [
     Price("BigQuery", "query bytes processed", 6.25, TIB, "bytes", TIB, "month", _BIGQUERY),
-    Price(
-        "BigQuery", "active logical storage", 0.02, GIB, "bytes", 10 * GIB, "month", _BIGQUERY
-    ),
+    Price("BigQuery", "active logical storage", 0.02, GIB, "bytes", 10 * GIB, "month", _BIGQUERY),
     Price("BigQuery", "batch loads", 0.0, 1, "bytes", 0, "", _BIGQUERY),
 ]
 BIGQUERY_MIN_BYTES_PER_QUERY: Final = 10 * MIB
