@@ -68,11 +68,14 @@ def test_an_invocation_logs_one_line_with_its_counts_and_bills_whole_100_ms():
     handler = json_handler(stream)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # Only this handler: another one (the lzsync stdout handler) would format and count too.
+    propagate, logger.propagate = logger.propagate, False
     try:
         with metrics.invocation("webhook", metrics.FunctionSize(1024, 1.0)):
             metrics.count(metrics.FIRESTORE_READS, 3)
     finally:
         logger.removeHandler(handler)
+        logger.propagate = propagate
 
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert len(lines) == 1
