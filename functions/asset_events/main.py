@@ -3,9 +3,11 @@
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from lzsync import metrics
 from lzsync.services import asset_events_event
 
 
 @functions_framework.cloud_event
 def asset_events(event: CloudEvent) -> None:
-    asset_events_event.handle_event(event["id"], event.data)
+    with metrics.invocation("asset_events"):
+        asset_events_event.handle_event(event["id"], event.data)

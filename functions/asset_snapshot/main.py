@@ -3,9 +3,11 @@
 import flask
 import functions_framework
 
+from lzsync import metrics
 from lzsync.services import asset_snapshot_http
 
 
 @functions_framework.http
 def asset_snapshot(request: flask.Request) -> flask.Response:
-    return asset_snapshot_http.handle(request)
+    with metrics.invocation("asset_snapshot"):
+        return asset_snapshot_http.handle(request)

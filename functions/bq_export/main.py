@@ -3,9 +3,11 @@
 import flask
 import functions_framework
 
+from lzsync import metrics
 from lzsync.services import history_export_http
 
 
 @functions_framework.http
 def bq_export(request: flask.Request) -> flask.Response:
-    return history_export_http.handle(request)
+    with metrics.invocation("bq_export"):
+        return history_export_http.handle(request)

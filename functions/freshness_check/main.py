@@ -4,9 +4,11 @@ announced out."""
 import flask
 import functions_framework
 
+from lzsync import metrics
 from lzsync.services import freshness_http
 
 
 @functions_framework.http
 def freshness_check(request: flask.Request) -> flask.Response:
-    return freshness_http.handle(request)
+    with metrics.invocation("freshness_check"):
+        return freshness_http.handle(request)

@@ -3,9 +3,11 @@
 import flask
 import functions_framework
 
+from lzsync import metrics
 from lzsync.services import webhook_http
 
 
 @functions_framework.http
 def webhook(request: flask.Request) -> flask.Response:
-    return webhook_http.handle(request)
+    with metrics.invocation("webhook"):
+        return webhook_http.handle(request)

@@ -18,6 +18,7 @@ second replay does not send it twice.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -202,7 +203,59 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--day", help="one day, YYYY-MM-DD (default: yesterday, UTC)")
     export.add_argument("--from", dest="first", help="first day of a backfill")
     export.add_argument("--to", dest="last", help="last day of a backfill (default: --from)")
+    cost = commands.add_parser(
+        "cost-report", help="a simulated month on the local emulators, priced from counters"
+    )
+    cost.add_argument("--assets", type=int, default=10_000, help="simulated estate size")
+    cost.add_argument(
+        "--changes-per-day", type=float, help="CAI feed changes a day (default: 1%% of assets)"
+    )
+    cost.add_argument("--pushes-per-day", type=float, default=10.0, help="docs pushes a day")
+    cost.add_argument("--sample-events", type=int, default=200, help="feed events to play")
+    cost.add_argument("--sample-pushes", type=int, default=3, help="pushes to replay")
+    cost.add_argument(
+        "--scale-to", type=int, help="also price this estate size from the measurement (model)"
+    )
+    cost.add_argument("--firestore-location", default="nam5", help="price table row, e.g. nam5")
+    cost.add_argument("--measurement", help="re-price a saved --json measurement, no simulation")
+    cost.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _cost_report(arguments: argparse.Namespace, out: TextIO) -> int:
+    """Imported late: the simulation needs the devtools (emulators, simulator), which the
+    deployed functions never import."""
+    from lzsync.devtools import cost_report
+    from lzsync.logic.cost_model import Rates, price_month, scale_assets
+
+    if arguments.measurement:
+        with open(arguments.measurement, encoding="utf-8") as source:
+            saved = json.load(source)
+        measured = cost_report.measured_from_json(saved.get("measured", saved))
+    else:
+        measured = cost_report.simulate(
+            arguments.assets,
+            arguments.sample_pushes,
+            arguments.sample_events,
+            lambda line: print(f"[cost-report] {line}", file=sys.stderr, flush=True),
+        )
+    reports = [measured]
+    if arguments.scale_to:
+        reports.append(scale_assets(measured, arguments.scale_to))
+    documents = []
+    for each in reports:
+        changes = arguments.changes_per_day
+        rates = Rates(
+            changes if changes is not None else each.assets / 100, arguments.pushes_per_day
+        )
+        report = price_month(each, rates, arguments.firestore_location)
+        if arguments.json:
+            documents.append(cost_report.report_json(report, each))
+        else:
+            print(cost_report.render(report, each) + "\n", file=out)
+    if arguments.json:
+        print(json.dumps(documents if len(documents) > 1 else documents[0], indent=2), file=out)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -213,6 +266,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
             return _status(settings, out)
         if arguments.command == "dead-letters":
             return _dead_letters(settings, arguments, out)
+        if arguments.command == "cost-report":
+            return _cost_report(arguments, out)
         if arguments.command == "history":
             return _history(settings, arguments, out)
         return _resync(settings, out)

@@ -22,6 +22,8 @@ from typing import Any, Final, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
+from lzsync import metrics
+
 TRACE_KEY: Final = "logging.googleapis.com/trace"
 LABELS_KEY: Final = "logging.googleapis.com/labels"
 AUDIT_LOGGER: Final = "lzsync.audit"
@@ -75,6 +77,9 @@ class _CloudLoggingFormatter(JsonFormatter):
         line = super().format(record)
         for secret in _secrets:
             line = line.replace(secret, _REDACTED)
+        # Cloud Logging bills ingestion by volume: count each line as it is emitted.
+        metrics.count(metrics.LOG_ENTRIES)
+        metrics.count(metrics.LOG_BYTES, len(line.encode()) + 1)
         return line
 
 

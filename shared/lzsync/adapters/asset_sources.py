@@ -30,6 +30,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import asset_v1
 from google.protobuf.json_format import MessageToDict, ParseError
 
+from lzsync import metrics
 from lzsync.errors import RetryableError
 from lzsync.logic.rate_limit import RequestPacer
 
@@ -157,6 +158,7 @@ class ListingSource:
         number = 0
         while True:
             response = self._page_with_retries(token, number)
+            metrics.count(metrics.CAI_LIST_PAGES)
             raw = response._pb if hasattr(response, "_pb") else response
             assets = [MessageToDict(asset) for asset in raw.assets]
             read_time = MessageToDict(raw).get("readTime")

@@ -2,28 +2,23 @@
 
 Firestore takes at most 500 writes per batch and a request of at most 10 MiB ("Usage and
 limits"); the emulator enforces neither, so the limits are enforced here. Every committed write
-is counted, which is how runs report their Firestore cost.
+is tallied in the run's :class:`~lzsync.metrics.OperationCounts` (what its outcome reports); the
+billing counters of :mod:`lzsync.metrics` count the same commits at the wire.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 from google.cloud import firestore
 
 from lzsync.adapters.clients import transient_errors_as_retryable
+from lzsync.metrics import OperationCounts
+
+__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "Batcher", "OperationCounts"]
 
 MAX_BATCH_WRITES: Final = 500
 MAX_BATCH_BYTES: Final = 8 * 1024 * 1024
-
-
-@dataclass
-class OperationCounts:
-    """Firestore document reads and writes a run performed (what Firestore bills)."""
-
-    reads: int = 0
-    writes: int = 0
 
 
 class Batcher:

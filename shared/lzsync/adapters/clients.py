@@ -18,6 +18,7 @@ import google.auth.exceptions
 from google.api_core import exceptions as google_errors
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
+from lzsync.adapters.firestore_metering import MeteredClient
 from lzsync.errors import UpstreamUnavailable
 from lzsync.settings import Settings
 
@@ -50,7 +51,8 @@ def project_id(settings: Settings) -> str:
 
 @lru_cache(maxsize=4)
 def firestore_client(project_id: str) -> firestore.Client:
-    return firestore.Client(project=project_id)
+    """The instance's Firestore client; every request it makes is counted (lzsync.metrics)."""
+    return MeteredClient(project=project_id)
 
 
 @lru_cache(maxsize=1)

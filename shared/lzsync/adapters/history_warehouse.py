@@ -33,6 +33,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import bigquery
 
+from lzsync import metrics
 from lzsync.errors import UpstreamUnavailable
 
 _log = logging.getLogger("lzsync.history")
@@ -272,6 +273,8 @@ class HistoryWarehouse:
                 jobs += 1
                 total_rows += count
                 total_bytes += size
+                metrics.count(metrics.BIGQUERY_LOAD_JOBS)
+                metrics.count(metrics.BIGQUERY_BYTES_LOADED, size)
                 _log.info(
                     "rows staged",
                     extra={"table": table, "day": day.isoformat(), "rows": total_rows},
@@ -310,7 +313,11 @@ class HistoryWarehouse:
         with _as_upstream_errors():
             config = bigquery.QueryJobConfig(query_parameters=list(parameters))
             job = self._client.query(sql, job_config=config)
-            return [dict(row.items()) for row in job.result(timeout=_JOB_TIMEOUT_SECONDS)]
+            rows = [dict(row.items()) for row in job.result(timeout=_JOB_TIMEOUT_SECONDS)]
+            # On-demand queries bill totalBytesProcessed (the local engine may not report it).
+            metrics.count(metrics.BIGQUERY_QUERIES)
+            metrics.count(metrics.BIGQUERY_BYTES_SCANNED, job.total_bytes_processed or 0)
+            return rows
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from typing import Any
 
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
+from lzsync import metrics
 from lzsync.errors import UpstreamUnavailable
 
 
@@ -29,7 +30,9 @@ class JsonPublisher:
         data = json.dumps(message, separators=(",", ":"), default=str).encode()
         try:
             future = self._client.publish(self._topic_path, data, **attributes)
-            return str(future.result(timeout=self._timeout_seconds))
+            message_id = str(future.result(timeout=self._timeout_seconds))
+            metrics.count_published(data, attributes)
+            return message_id
         except Exception as error:
             # Any failure to publish must surface as retryable: the caller answers 503 and the
             # sender retries; nothing is acknowledged that was not published.

@@ -6,6 +6,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+from lzsync import metrics
 from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.constraint_store import shared_constraint_store
 from lzsync.adapters.dead_letters import DeadLetterBox
@@ -49,6 +50,7 @@ def handle_event(event_id: str, event_data: Any) -> EventOutcome:
     service, dead_letters = _service()
     try:
         message = PubsubMessage.from_event_data(event_data)
+        metrics.count_delivered(message.data, message.attributes)
     except InvalidPayload as error:
         dead_letters.record(
             layer="events",

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lzsync import metrics
 from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.clients import firestore_client, project_id
 from lzsync.adapters.dead_letters import DeadLetterBox
@@ -60,6 +61,7 @@ def handle_event(event_id: str, event_data: Any) -> list[RepoSyncOutcome]:
         message: PubsubMessage | None = None
         try:
             message = PubsubMessage.from_event_data(event_data)
+            metrics.count_delivered(message.data, message.attributes)
             with bound(message_id=message.message_id):
                 return service.handle(parse_request(message))
         except PermanentError as error:
