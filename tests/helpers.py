@@ -96,7 +96,7 @@ def snapshot_of(simulator: Any) -> Any:
 # --- the real-time function and the state it must converge to -------------------------------
 # Fields of a ``resources`` document that say when or by which layer it was written, not what
 # the asset is: a snapshot-written and an event-written document of one version differ there.
-WRITE_FIELDS = frozenset({"source", "synced_at", "event_time"})
+WRITE_FIELDS = frozenset({"source", "synced_at", "event_time", "event_synced_at"})
 
 
 def feed_envelope(data: bytes, message_id: str) -> dict[str, Any]:
@@ -150,14 +150,19 @@ def comparable(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key not in WRITE_FIELDS}
 
 
-def expected_resources(simulator: Any, version: int) -> dict[str, dict[str, Any]]:
+def expected_resources(
+    simulator: Any, version: int, rewrite: Any = None
+) -> dict[str, dict[str, Any]]:
     """What ``resources`` must hold once ``version`` of the estate is synced, by asset name,
-    normalised the way lzsync normalises (no constraints loaded: nothing judged)."""
+    normalised the way lzsync normalises (no constraints loaded: nothing judged); ``rewrite``
+    is the same rewrite the test applied to listed assets and feed messages, if any."""
     from lzsync.logic.asset_normalize import resource_document
 
+    assets = simulator.assets(version)
+    if rewrite is not None:
+        assets = (rewrite(asset) for asset in assets)
     return {
-        asset["name"]: comparable(resource_document(asset, source="expected"))
-        for asset in simulator.assets(version)
+        asset["name"]: comparable(resource_document(asset, source="expected")) for asset in assets
     }
 
 
