@@ -154,8 +154,9 @@ def test_a_snapshot_that_outlived_its_lease_stops_before_writing_over_its_succes
         newer.stop()
 
     assert successor.outcome == "complete"
-    assert stalled.result().outcome == "lease_lost"
+    stopped = stalled.result()
     assert_holds(db, 2)
+    assert stopped.outcome == "lease_lost"
     status = db.collection("sync_status").document("assets").get().to_dict()
     assert status["last_outcome"] == "complete"
     assert status["counters"] == {"runs_complete": 2}
