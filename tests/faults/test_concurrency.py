@@ -14,6 +14,7 @@ test says.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -94,6 +95,22 @@ def server() -> Iterator[AssetServer]:
     running.stop()
 
 
+@pytest.fixture
+def snapshot_log() -> Iterator[list[str]]:
+    """Messages the snapshot logs (``lzsync`` loggers do not propagate to pytest's capture:
+    they write JSON lines of their own)."""
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler, logger = Keep(), logging.getLogger("lzsync.assets")
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
 def assert_holds(db, version: int) -> None:
     stored = stored_resources(db)
     wrong = resource_differences(stored, expected_resources(SIMULATOR, version))
@@ -103,7 +120,7 @@ def assert_holds(db, version: int) -> None:
 
 
 def test_a_second_snapshot_while_the_first_holds_the_lease_answers_busy_and_writes_nothing(
-    db, server, monkeypatch, capfd
+    db, server, monkeypatch, snapshot_log
 ):
     server.delays = dict.fromkeys(range(20), 0.15)
     first = Background(lambda: run_snapshot(snapshot_settings(server)))
@@ -125,7 +142,7 @@ def test_a_second_snapshot_while_the_first_holds_the_lease_answers_busy_and_writ
     assert reply.status_code == 409
     assert reply.get_json()["status"] == "busy"
     assert SIMULATOR.organization in reply.get_json()["error"]
-    assert "snapshot skipped: another run holds the scope's lease" in capfd.readouterr().out
+    assert "snapshot skipped: another run holds the scope's lease" in snapshot_log
     assert first.result().outcome == "complete"
     # The refused run listed nothing (only the first run's pages were served) and recorded
     # no run of its own.
