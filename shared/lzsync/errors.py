@@ -5,6 +5,7 @@
     ├── RetryableError                  transient: nack / 5xx so the platform retries
     │   ├── UpstreamUnavailable         git remote, Firestore or Pub/Sub did not answer
     │   └── SyncInProgress              another run holds the repository's sync lease
+    │       └── LeaseLost                   a run's lease expired and another run took it
     └── PermanentError (ValueError)     bad input: dead-letter, ack, log; retrying cannot help
         ├── InvalidPayload              a body or message that does not parse or validate
         └── UnknownRepository           a sync request for a repository not configured
@@ -50,6 +51,14 @@ class SyncInProgress(RetryableError):
     def __init__(self, repo: str) -> None:
         super().__init__(f"a sync of {repo} is already running")
         self.repo = repo
+
+
+class LeaseLost(SyncInProgress):
+    """A run outlived its lease and another run took it: the run must stop writing."""
+
+    def __init__(self, key: str) -> None:
+        RetryableError.__init__(self, f"the lease on {key} expired and another run took it")
+        self.repo = key
 
 
 class PermanentError(LzsyncError, ValueError):

@@ -65,3 +65,12 @@ def test_any_order_and_duplication_ends_where_time_order_ends(events, order, cop
 
     assert (actual.document_time is None) == (expected.document_time is None)
     assert actual.newest == expected.newest
+
+
+def test_a_listed_version_yields_only_to_a_strictly_newer_real_time_one():
+    from lzsync.logic.newer_wins import listing_superseded
+
+    assert not listing_superseded(at(10), None)
+    assert not listing_superseded(at(10), at(10))
+    assert listing_superseded(at(10), at(11))
+    assert listing_superseded(None, at(1)), "a listing without a version time yields"

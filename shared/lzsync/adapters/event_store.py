@@ -169,6 +169,9 @@ class EventStore:
                     "name": change.asset_name,
                     "deleted_at": change.start_time,
                     "expires_at": change.start_time + self._tombstone_ttl,
+                    # When it was written (not when the asset went): what a running snapshot
+                    # asks for, see ResourceStore.event_writes_since.
+                    "synced_at": firestore.SERVER_TIMESTAMP,
                 },
             )
             if held_doc is None:
@@ -180,7 +183,15 @@ class EventStore:
         assert document is not None
         view.put(
             resource_path,
-            {**document, "event_time": change.start_time, "synced_at": firestore.SERVER_TIMESTAMP},
+            {
+                **document,
+                "event_time": change.start_time,
+                "synced_at": firestore.SERVER_TIMESTAMP,
+                # Only event-written documents have it (a snapshot rewrite drops it): lets a
+                # running snapshot find what events wrote since it last looked, whatever the
+                # version times, with a single-field query.
+                "event_synced_at": firestore.SERVER_TIMESTAMP,
+            },
         )
         if tombstone is not None:
             view.put(tombstone_path, None)

@@ -17,19 +17,47 @@ from google.api_core import exceptions as google_errors
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from lzsync.adapters.batches import Batcher, OperationCounts
+from lzsync.adapters.batches import MAX_BATCH_BYTES, Batcher, OperationCounts
 from lzsync.adapters.clients import transient_errors_as_retryable
 from lzsync.adapters.lease import Lease
 from lzsync.adapters.manifest import ShardedManifest
 from lzsync.collection_names import Collections
+from lzsync.errors import InvalidPayload
 from lzsync.logic import docids
+from lzsync.logic.newer_wins import listing_superseded
+from lzsync.model.feed import parse_timestamp
 
 INVENTORY_DOCUMENT: Final = "assets"
 _GET_ALL_CHUNK: Final = 300
+# Documents per guarded write (a transaction's commit takes at most 500 writes).
+_GUARDED_CHUNK: Final = 250
 
 
 def resource_id(asset_name: str) -> str:
     return docids.encode(asset_name)
+
+
+def _chunks(documents: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Documents in commit-sized groups: ≤ _GUARDED_CHUNK writes and about MAX_BATCH_BYTES."""
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for document in documents:
+        approx_bytes = len(json.dumps(document, default=str))
+        if chunk and (len(chunk) >= _GUARDED_CHUNK or size + approx_bytes > MAX_BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(document)
+        size += approx_bytes
+    if chunk:
+        yield chunk
+
+
+def _listed_time(document: Mapping[str, Any]) -> datetime | None:
+    """The listed version's time (its ``update_time``), None when it has no usable one."""
+    try:
+        return parse_timestamp(document.get("update_time"), "update_time")
+    except InvalidPayload:
+        return None
 
 
 class ResourceStore:
@@ -97,6 +125,70 @@ class ResourceStore:
             batcher.set(self._resources.document(resource_id(document["name"])), data, size)
         batcher.flush()
 
+    def write_unless_superseded(
+        self, documents: Sequence[dict[str, Any]]
+    ) -> tuple[list[str], list[str]]:
+        """Write listed documents, each unless the real-time layer holds a newer version of
+        its asset; returns the names (refused by Firestore, superseded).
+
+        Why a transaction: a snapshot looks for real-time writes just before each page's
+        write, but an event can commit between that look and the write, and a plain write
+        would then put the older listed version back over it (or resurrect the asset it
+        deleted). Here the documents and, for those missing, their tombstones are read in the
+        transaction that writes them, so an event either committed before (and wins) or
+        commits after (and is decided against the listed version, as ever). Costs one read per
+        document, plus one per document Firestore does not hold; chunks stay well within a
+        commit's 500 writes. A chunk Firestore refuses is retried document by document, so
+        one refused document fails alone."""
+        refused: list[str] = []
+        superseded: list[str] = []
+        for chunk in _chunks(documents):
+            try:
+                superseded += self._write_guarded(chunk)
+            except google_errors.InvalidArgument:
+                for document in chunk:
+                    try:
+                        superseded += self._write_guarded([document])
+                    except google_errors.InvalidArgument:
+                        refused.append(document["name"])
+        return refused, superseded
+
+    def _write_guarded(self, chunk: Sequence[dict[str, Any]]) -> list[str]:
+        refs = [self._resources.document(resource_id(d["name"])) for d in chunk]
+        tombstones = [self._tombstones.document(resource_id(d["name"])) for d in chunk]
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> tuple[list[str], int]:
+            held = {
+                snap.reference.path: snap.to_dict() or {}
+                for snap in transaction.get_all(refs)
+                if snap.exists
+            }
+            missing = [
+                tomb for ref, tomb in zip(refs, tombstones, strict=True) if ref.path not in held
+            ]
+            deleted = {
+                snap.reference.path: (snap.to_dict() or {}).get("deleted_at")
+                for snap in (transaction.get_all(missing) if missing else [])
+                if snap.exists
+            }
+            passed_over: list[str] = []
+            for document, ref, tomb in zip(chunk, refs, tombstones, strict=True):
+                stored = held.get(ref.path)
+                newer = stored.get("event_time") if stored is not None else deleted.get(tomb.path)
+                if listing_superseded(_listed_time(document), newer):
+                    passed_over.append(document["name"])
+                    continue
+                transaction.set(ref, {**document, "synced_at": firestore.SERVER_TIMESTAMP})
+            return passed_over, len(missing)
+
+        passed_over: list[str]
+        with transient_errors_as_retryable("firestore"):
+            passed_over, tombstone_reads = run(self._client.transaction())
+        self.counts.reads += len(refs) + tombstone_reads
+        self.counts.writes += len(chunk) - len(passed_over)
+        return passed_over
+
     def delete(self, asset_names: Iterable[str]) -> None:
         batcher = Batcher(self._client, self.counts)
         for name in asset_names:
@@ -142,6 +234,28 @@ class ResourceStore:
             snapshots = list(query.stream())
         self.counts.reads += max(1, len(snapshots))  # a query costs at least one read
         return {snap.get("name"): snap.get("event_time") for snap in snapshots}
+
+    def event_writes_since(self, written_since: datetime) -> dict[str, datetime]:
+        """Assets the real-time layer updated or deleted by a write at or after
+        ``written_since`` (a write time, not a version time), with each version's time: the
+        ``event_time`` of an event-written document, the ``deleted_at`` of a tombstone. Reads
+        ∝ those writes: two single-field range queries."""
+        documents = self._resources.where(
+            filter=FieldFilter("event_synced_at", ">=", written_since)
+        ).select(["name", "event_time"])
+        tombstones = self._tombstones.where(
+            filter=FieldFilter("synced_at", ">=", written_since)
+        ).select(["name", "deleted_at"])
+        with transient_errors_as_retryable("firestore"):
+            written = list(documents.stream())
+            deleted = list(tombstones.stream())
+        self.counts.reads += max(1, len(written)) + max(1, len(deleted))
+        changes = {snap.get("name"): snap.get("event_time") for snap in written}
+        for snap in deleted:
+            name, deleted_at = snap.get("name"), snap.get("deleted_at")
+            if name not in changes or deleted_at > changes[name]:
+                changes[name] = deleted_at
+        return changes
 
     def tombstone_times(self) -> dict[str, datetime]:
         """Recent deletions seen by the real-time layer (tombstones expire by TTL: few)."""

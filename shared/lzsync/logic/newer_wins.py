@@ -39,3 +39,14 @@ def decide(held: HeldVersion, event_time: datetime, deleted: bool) -> Decision:
         # or the late creation would bring the asset back.
         return "delete"
     return "update" if held.document_time is not None else "create"
+
+
+def listing_superseded(listed: datetime | None, newer: datetime | None) -> bool:
+    """Whether a listed version must not overwrite what the real-time layer holds.
+
+    ``newer`` is the version time of an event-written document or of a tombstone (None: the
+    real-time layer holds nothing for the asset); ``listed`` is the listed asset's
+    ``update_time`` (None when it has none, and then the event's version is the one known)."""
+    if newer is None:
+        return False
+    return listed is None or newer > listed

@@ -30,13 +30,15 @@ from lzsync.adapters.activity import ActivityFeed
 from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
 from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.constraint_store import ConstraintSet
+from lzsync.adapters.lease import HeldLease
 from lzsync.adapters.resource_store import ResourceStore
 from lzsync.adapters.status import StatusBoard
-from lzsync.errors import InvalidPayload, RetryableError, SyncInProgress
+from lzsync.errors import InvalidPayload, LeaseLost, RetryableError, SyncInProgress
 from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.circuit import CircuitPolicy
 from lzsync.logic.compliance.summary import ComplianceTally
 from lzsync.logic.inventory import InventoryTally
+from lzsync.logic.newer_wins import listing_superseded
 from lzsync.logs import audit, bound
 from lzsync.model.feed import parse_timestamp
 from lzsync.services.asset_policies import PolicyIndex, list_policies
@@ -47,17 +49,28 @@ _log = logging.getLogger("lzsync.assets")
 _PROGRESS_EVERY_PAGES: Final = 10
 # A listing's view of an asset can trail the real-time layer by the feed's delivery lag.
 _EVENT_LAG_MARGIN: Final = timedelta(minutes=10)
+# Write times are Firestore's server timestamps, compared with this instance's clock: look a
+# little further back than the last look so clock skew cannot hide a write.
+_WRITE_CLOCK_MARGIN: Final = timedelta(seconds=2)
 
 
 class _NewerChanges:
     """What the real-time layer wrote that a listing must not overwrite: event-written versions
     and tombstones newer than the listed version. Refreshed before each page's write with only
-    what changed since the last look, so reads stay ∝ real-time changes."""
+    what was written since the last look, so reads stay ∝ real-time changes.
+
+    The refresh asks by *write* time (``event_synced_at``, a tombstone's ``synced_at``), not by
+    version time: a feed message commonly arrives seconds to minutes after its
+    ``window.startTime``, and one that lands during the listing must be seen whatever its
+    version time, deletions included (an earlier version asked only for event-written
+    documents with a version time after the previous look, so late messages and deletions
+    that landed mid-listing were overwritten or resurrected)."""
 
     def __init__(self, store: ResourceStore, since: datetime) -> None:
         self._store = store
-        self._checked = since
+        self._checked = datetime.now(UTC) - _WRITE_CLOCK_MARGIN
         self._times: dict[str, datetime] = store.event_times_since(since)
+        self._written: set[str] = set()  # found by a refresh: written during the run
         for name, deleted_at in store.tombstone_times().items():
             self._note(name, deleted_at)
 
@@ -66,28 +79,37 @@ class _NewerChanges:
             self._times[name] = changed_at
 
     def refresh(self) -> None:
-        now = datetime.now(UTC)
-        for name, changed_at in self._store.event_times_since(self._checked).items():
+        looked_at = datetime.now(UTC)
+        for name, changed_at in self._store.event_writes_since(self._checked).items():
             self._note(name, changed_at)
-        self._checked = now - timedelta(seconds=1)
+            self._written.add(name)
+        self._checked = looked_at - _WRITE_CLOCK_MARGIN
 
     def supersedes(self, document: dict[str, Any]) -> bool:
-        held = self._times.get(document["name"])
-        if held is None:
-            return False
         try:
             listed = parse_timestamp(document.get("update_time"), "update_time")
         except InvalidPayload:
-            return True  # no version time in the listing: the event's version is the known one
-        return held > listed
+            listed = None  # no version time in the listing: the event's version is the known one
+        return listing_superseded(listed, self._times.get(document["name"]))
+
+    @property
+    def active(self) -> bool:
+        """Whether the real-time layer wrote lately (a change from the last ten minutes before
+        the listing or since, or a live tombstone). Only then are a page's documents written
+        in a transaction that checks each against Firestore (twice the reads, and much slower
+        on the emulator); otherwise an event landing between the last look and the write is
+        the first in ten minutes, and the next run rewrites what it overwrote."""
+        return bool(self._times)
 
     def touched_since(self, since: datetime) -> set[str]:
-        return {name for name, changed_at in self._times.items() if changed_at >= since}
+        """Assets whose real-time version is from ``since`` on, or written during the run."""
+        recent = {name for name, changed_at in self._times.items() if changed_at >= since}
+        return recent | self._written
 
 
 @dataclass
 class SnapshotOutcome:
-    outcome: str  # complete | partial | failed | guarded | skipped_circuit_open
+    outcome: str  # complete | partial | failed | guarded | skipped_circuit_open | lease_lost
     seen: int = 0
     created: int = 0
     updated: int = 0
@@ -140,6 +162,7 @@ class AssetSnapshotService:
         self._circuit = CircuitPolicy(
             settings.circuit_failure_threshold, settings.circuit_open_seconds
         )
+        self._held: HeldLease | None = None
 
     def run(self, source: AssetSource) -> SnapshotOutcome:
         with bound(layer="assets", scope=self._scope, source=self._source_name):
@@ -150,14 +173,26 @@ class AssetSnapshotService:
             if self._circuit.state(failures, state.get("last_failure_at"), now) == "open":
                 return self._skip_open_circuit(failures, now)
             owner = uuid.uuid4().hex
-            if not self._store.lease.acquire(owner, self._settings.sync_lease_seconds):
+            seconds = self._settings.sync_lease_seconds
+            if not self._store.lease.acquire(owner, seconds):
                 raise SyncInProgress(f"assets:{self._scope}")
             # A lease costs a read and a write to take and the same to drop.
             self._store.counts.reads += 2
             self._store.counts.writes += 2
+            self._held = HeldLease(self._store.lease, owner, seconds, f"assets:{self._scope}")
             try:
                 try:
                     outcome = self._snapshot(source, state)
+                except LeaseLost as error:
+                    # Another run owns the scope now and writes a newer view: this one stops
+                    # where it is and records nothing (no status, no circuit count), like a
+                    # run refused as busy. What it wrote is rewritten by the other run where
+                    # the listing differs; its manifest, not saved, cannot hide anything.
+                    _log.warning("snapshot stopped: lease lost", extra={"error": str(error)})
+                    audit("asset_snapshot", outcome="lease_lost", scope=self._scope)
+                    return SnapshotOutcome(
+                        "lease_lost", error=str(error), counts=self._store.counts
+                    )
                 except RetryableError as error:
                     # Firestore failed mid-run: what was written stays (the manifest, not saved,
                     # makes the next run rewrite it); nothing was deleted.
@@ -249,8 +284,16 @@ class AssetSnapshotService:
                     outcome.superseded += 1
                     _restore(manifest, document["name"], previous[document["name"]])
                 turns.observe(kept, previous)
-                refused_names = self._store.write(kept)
-                turns.record(refused=set(refused_names))
+                self._hold_lease()
+                if newer.active:
+                    refused_names, raced = self._store.write_unless_superseded(kept)
+                else:
+                    refused_names, raced = self._store.write(kept), []
+                turns.record(refused=set(refused_names) | set(raced))
+                for name in raced:
+                    # An event committed between the look above and the write: same as above.
+                    outcome.superseded += 1
+                    _restore(manifest, name, previous[name])
                 for refused in refused_names:
                     # Firestore refused this one document: the old version stays, and so does
                     # the manifest's record of it.
@@ -280,14 +323,25 @@ class AssetSnapshotService:
         if outcome.outcome == "complete":
             # Assets the real-time layer created or changed since the listing began exist
             # even if the listing missed them.
+            self._hold_lease()
             newer.refresh()
-            unseen -= newer.touched_since(listing_started - _EVENT_LAG_MARGIN)
-            self._finish_complete(outcome, manifest, unseen, held_before, changed, tally, state)
+            touched = newer.touched_since(listing_started - _EVENT_LAG_MARGIN)
+            unseen -= touched
+            self._finish_complete(
+                outcome, manifest, unseen, held_before, changed, tally, state, touched
+            )
             if outcome.outcome == "complete":
                 self._save_compliance(compliance, outcome, state)
+        self._hold_lease()
         self._store.save_manifest(manifest, changed)
         turns.finish()
         return outcome
+
+    def _hold_lease(self) -> None:
+        """Before a write: the scope is still this run's (LeaseLost otherwise)."""
+        if self._held is not None and self._held.hold():
+            self._store.counts.reads += 1
+            self._store.counts.writes += 1
 
     def _list_policies(self, source: AssetSource, outcome: SnapshotOutcome) -> PolicyIndex | None:
         """The IAM pass, when a loaded constraint reads IAM policies and the source can list
@@ -359,6 +413,7 @@ class AssetSnapshotService:
         changed: list[str],
         tally: InventoryTally,
         state: dict[str, Any],
+        touched: set[str],
     ) -> None:
         limit = max(
             self._settings.asset_max_delete_share * held_before,
@@ -381,10 +436,28 @@ class AssetSnapshotService:
                 del manifest[name]
             changed.extend(gone)
             outcome.deleted = len(gone)
+        self._count_as_held(tally, touched)
         inventory = tally.summary()
         outcome.inventory_hash = inventory["summary_hash"]
         if inventory["summary_hash"] != state.get("inventory_hash"):
             self._store.save_inventory({**inventory, "read_time": outcome.read_time})
+
+    def _count_as_held(self, tally: InventoryTally, touched: set[str]) -> None:
+        """Count the assets the real-time layer changed during the listing as Firestore holds
+        them now (read back: reads ∝ those changes), not as the listing saw them.
+
+        Why: the inventory written below replaces the counters events moved meanwhile. Counted
+        as listed, an asset an event deleted mid-listing would still be counted and one an
+        event created would be missing, until a later snapshot whose tally differs. (An event
+        committed between this read and the inventory write can still be counted twice or
+        not at all, for the few milliseconds between its commit and its counter increment;
+        the next snapshot whose recount differs rewrites the inventory.)"""
+        if not touched:
+            return
+        names = sorted(touched)
+        held = {document["name"]: document for document in self._store.read(names)}
+        for name in names:
+            tally.replace(name, held.get(name))
 
     def _save_compliance(
         self, compliance: ComplianceTally, outcome: SnapshotOutcome, state: dict[str, Any]

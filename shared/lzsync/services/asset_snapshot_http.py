@@ -3,7 +3,8 @@
 Cloud Scheduler's HTTP target (with an OIDC token; the function is not public) is used rather
 than Pub/Sub because the answer is the outcome: Scheduler records non-2xx as a failed run, which
 is what monitoring should see. Answers: 200 complete (or skipped while the circuit is open),
-409 another snapshot of the scope is running or the mass-deletion guard stopped the run,
+409 another snapshot of the scope is running (or took the scope over from this run, which
+outlived its lease) or the mass-deletion guard stopped the run,
 503 partial listing (nothing deleted; retried at the next schedule), 500 misconfiguration.
 """
 
@@ -43,6 +44,8 @@ _STATUS_BY_OUTCOME = {
     "complete": 200,
     "skipped_circuit_open": 200,
     "guarded": 409,
+    # Outlived its lease: another run owns the scope now (as busy, from the other side).
+    "lease_lost": 409,
     "partial": 503,
     "failed": 500,
 }
@@ -113,6 +116,11 @@ def handle(request: flask.Request) -> flask.Response:
         try:
             outcome = run_snapshot(function_settings())
         except SyncInProgress as error:
+            # Scheduler records the 409; the log says why, for whoever reads the run's logs.
+            _log.warning(
+                "snapshot skipped: another run holds the scope's lease",
+                extra={"error": str(error)},
+            )
             return json_reply(409, {"status": "busy", "error": str(error)})
         except Exception as error:
             # Before the run could record its state (misconfigured, Firestore unreachable).
