@@ -92,13 +92,14 @@ def fuzz_for(target: str, seconds: float) -> tuple[int, str | None]:
     @given(INPUTS)
     def check(data: bytes) -> None:
         nonlocal executions
-        if time.monotonic() > deadline:
-            return  # the rest of this batch is skipped, not run
+        if executions and time.monotonic() > deadline:
+            return  # the rest of this batch is skipped, not run (never the first example:
+            # on a loaded machine hypothesis can spend the whole budget warming up)
         executions += 1
         function(data)
 
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline or not executions:
             check()
     except Exception as error:
         crash = f"{target}: {type(error).__name__}: {error}"
