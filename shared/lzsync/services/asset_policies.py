@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
 from lzsync.logic.asset_normalize import asset_policy
 
 _log = logging.getLogger("lzsync.assets")
@@ -88,3 +88,12 @@ def list_policies(source: AssetSource) -> PolicyIndex:
         extra={"policies": len(index.policies), "pages": index.pages, "error": index.error},
     )
     return index
+
+
+def policies_for(source: AssetSource, needs_iam: bool) -> PolicyIndex | None:
+    """The IAM pass over ``source``'s scope when a loaded constraint reads IAM policies and the
+    source can list them (a live listing); None otherwise: assets are judged as given."""
+    if not needs_iam:
+        return None
+    listing = policy_listing(source)
+    return None if listing is None else list_policies(listing)

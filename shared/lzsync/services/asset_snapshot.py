@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from lzsync.adapters.activity import ActivityFeed
-from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
 from lzsync.adapters.batches import OperationCounts
 from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.lease import HeldLease
@@ -41,7 +41,7 @@ from lzsync.logic.inventory import InventoryTally
 from lzsync.logic.newer_wins import listing_superseded
 from lzsync.logs import audit, bound
 from lzsync.model.feed import parse_timestamp
-from lzsync.services.asset_policies import PolicyIndex, list_policies
+from lzsync.services.asset_policies import PolicyIndex, policies_for
 from lzsync.services.snapshot_compliance_turns import ComplianceTurns
 from lzsync.settings import Settings
 
@@ -346,12 +346,9 @@ class AssetSnapshotService:
     def _list_policies(self, source: AssetSource, outcome: SnapshotOutcome) -> PolicyIndex | None:
         """The IAM pass, when a loaded constraint reads IAM policies and the source can list
         them (a live listing); None otherwise: assets are judged as the source gives them."""
-        if not self._constraints.needs_iam:
+        policies = policies_for(source, self._constraints.needs_iam)
+        if policies is None:
             return None
-        listing = policy_listing(source)
-        if listing is None:
-            return None
-        policies = list_policies(listing)
         outcome.iam_policies = len(policies.policies)
         outcome.iam_pages = policies.pages
         return policies

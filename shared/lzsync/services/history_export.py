@@ -28,7 +28,7 @@ from typing import Any, Final
 from google.cloud import bigquery
 
 from lzsync.adapters.activity import ActivityFeed
-from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete, policy_listing
+from lzsync.adapters.asset_sources import AssetSource, ListingIncomplete
 from lzsync.adapters.constraint_store import ConstraintSet
 from lzsync.adapters.doc_change_log import DocChangeLog
 from lzsync.adapters.history_warehouse import DayLoad, HistoryWarehouse
@@ -38,7 +38,7 @@ from lzsync.logic.asset_normalize import resource_document
 from lzsync.logic.history_rows import CountTally, change_row, doc_change_row, snapshot_row
 from lzsync.logic.history_views import environment_query, summary_queries, view_definitions
 from lzsync.logs import audit, bound
-from lzsync.services.asset_policies import PolicyIndex, list_policies
+from lzsync.services.asset_policies import PolicyIndex, policies_for
 from lzsync.settings import Settings
 
 _log = logging.getLogger("lzsync.history")
@@ -177,13 +177,8 @@ class HistoryExportService:
         IAM: without them the day's rows would under-count IAM violations. An incomplete
         listing fails the export (Scheduler retries it; the day is replaced whole) rather than
         store a count known to be short."""
-        if not self._constraints.needs_iam:
-            return None
-        listing = policy_listing(source)
-        if listing is None:
-            return None
-        policies = list_policies(listing)
-        if not policies.complete:
+        policies = policies_for(source, self._constraints.needs_iam)
+        if policies is not None and not policies.complete:
             raise ListingIncomplete(
                 f"IAM policy listing failed: {policies.error}", pages_read=policies.pages
             )
