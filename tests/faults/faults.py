@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from google.cloud import firestore
+from google.cloud import firestore, pubsub_v1
 from google.cloud.firestore_v1.batch import WriteBatch
 from google.cloud.firestore_v1.transaction import Transaction
 
@@ -173,6 +173,19 @@ def wait_until_reachable(client: firestore.Client) -> None:
         except Exception:  # any failure here means "not yet"
             time.sleep(0.2)
     raise AssertionError("Firestore never became reachable again")
+
+
+def wait_until_pubsub_reachable(publisher: pubsub_v1.PublisherClient, topic: str) -> None:
+    """:func:`wait_until_reachable` for Pub/Sub: after an outage the publisher's channel comes
+    back only after its reconnect backoff, so wait until it answers on ``topic``'s path (a
+    sender retrying a refused request does so much later than a test would)."""
+    for _ in range(150):
+        try:
+            publisher.get_topic(request={"topic": topic}, timeout=1)
+            return
+        except Exception:  # any failure here means "not yet"
+            time.sleep(0.2)
+    raise AssertionError("Pub/Sub never became reachable again")
 
 
 class LostReply:

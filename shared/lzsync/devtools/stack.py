@@ -58,6 +58,9 @@ class StackConfig:
     # subscription and a concurrent relay that posts push envelopes, as Pub/Sub does at scale.
     delivery: Literal["push", "relay"] = "push"
     relay_concurrency: int = 128
+    # How long Pub/Sub waits for an acknowledgement before redelivering (10 s is its minimum):
+    # also how long a pulled message whose reply was lost in a partition stays invisible.
+    ack_deadline_seconds: int = 60
     # Requests one function instance serves at once (functions-framework's gunicorn threads;
     # Cloud Run's per-instance concurrency when deployed). The real-time layer's group commit
     # batches what arrives concurrently, so this bounds its batches.
@@ -182,7 +185,7 @@ class LocalStack:
                 "name": subscription,
                 "topic": topic,
                 "push_config": {"push_endpoint": self.urls[function]} if push else {},
-                "ack_deadline_seconds": 60,
+                "ack_deadline_seconds": self.config.ack_deadline_seconds,
                 "dead_letter_policy": {
                     "dead_letter_topic": dead_letter,
                     "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS,

@@ -177,8 +177,13 @@ class WebhookService:
         )
         try:
             message_id = self._publisher.publish(request.model_dump(mode="json"), repo=repo.name)
-        except RetryableError:
+        except RetryableError as error:
             self._ledger.release(key)
+            # Firestore answered the claim just now: record why the push was not queued, so
+            # the Portal does not show the webhook as healthy while syncs are being lost.
+            self._note_status(
+                {"state": "degraded", "last_attempt": now, "last_error": str(error)}, "failures"
+            )
             raise
         self._note_status(
             {
