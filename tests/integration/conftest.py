@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
 from functions_framework import create_app
@@ -22,13 +23,9 @@ def constraint_files(landing_zone_source) -> dict[str, str]:
 
 
 @pytest.fixture
-def deliver(monkeypatch, emulators, db, constraint_files):
-    """``deliver(change) -> status``: one feed message through the asset_events function, with
-    the fixture's constraints in ``documents`` (commit ``c1``)."""
-    from lzsync.adapters import constraint_store
-
-    monkeypatch.setattr(constraint_store, "_STORES", {})
-    publish_policies(db, constraint_files, "c1")
+def feed_function(monkeypatch, emulators) -> Iterator[Callable[[dict], int]]:
+    """``post(change) -> status``: one feed message through the asset_events function, each
+    with its own message id; judged by whatever constraints the test publishes."""
     monkeypatch.setenv("LZSYNC_EVENTS_STATUS_FLUSH_SECONDS", "0")
     load_settings.cache_clear()
     asset_events_event._service.cache_clear()
@@ -51,3 +48,13 @@ def deliver(monkeypatch, emulators, db, constraint_files):
     yield post
     load_settings.cache_clear()
     asset_events_event._service.cache_clear()
+
+
+@pytest.fixture
+def deliver(monkeypatch, db, constraint_files, feed_function) -> Callable[[dict], int]:
+    """:func:`feed_function` with the fixture's constraints in ``documents`` (commit ``c1``)."""
+    from lzsync.adapters import constraint_store
+
+    monkeypatch.setattr(constraint_store, "_STORES", {})
+    publish_policies(db, constraint_files, "c1")
+    return feed_function

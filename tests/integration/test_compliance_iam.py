@@ -5,25 +5,20 @@ and a failed IAM listing loses nothing."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from functions_framework import create_app
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from lzsync.adapters.resource_store import resource_id
-from lzsync.devtools import landing_zone
 from lzsync.devtools.asset_server import AssetServer, settings_for
 from lzsync.devtools.simulator import Simulator
 from lzsync.logic import asset_types
-from lzsync.services import asset_events_event
 from lzsync.services.asset_snapshot import SnapshotOutcome
 from lzsync.services.asset_snapshot_http import run_snapshot
-from lzsync.settings import load_settings
 from tests.conftest import PROJECT_ID
 from tests.helpers import fixture_constraint_files, publish_policies
 
@@ -236,32 +231,6 @@ def test_a_failed_iam_listing_is_partial_deletes_nothing_and_keeps_iam_violation
     assert summary["by_constraint"]["deny_allusers"]["violations"] == 1  # the last complete run
 
 
-@pytest.fixture
-def deliver(monkeypatch, emulators, db) -> Iterator[Any]:
-    monkeypatch.setenv("LZSYNC_EVENTS_STATUS_FLUSH_SECONDS", "0")
-    load_settings.cache_clear()
-    asset_events_event._service.cache_clear()
-    source = landing_zone.project_root() / "functions" / "asset_events" / "main.py"
-    client = create_app(
-        target="asset_events", source=str(source), signature_type="cloudevent"
-    ).test_client()
-
-    def post(change: dict[str, Any]) -> int:
-        envelope = {
-            "subscription": "projects/p/subscriptions/asset-events",
-            "message": {
-                "messageId": f"m-{change['window']['startTime']}",
-                "data": base64.b64encode(json.dumps(change).encode()).decode(),
-                "publishTime": change["window"]["startTime"],
-            },
-        }
-        return client.post("/", json=envelope).status_code
-
-    yield post
-    load_settings.cache_clear()
-    asset_events_event._service.cache_clear()
-
-
 def feed_change(asset: dict[str, Any], when: datetime) -> dict[str, Any]:
     text = when.isoformat().replace("+00:00", "Z")
     return {
@@ -272,7 +241,7 @@ def feed_change(asset: dict[str, Any], when: datetime) -> dict[str, Any]:
 
 
 def test_a_resource_event_without_a_policy_keeps_the_iam_violations(
-    db, server, estate, bucket, policies_published, deliver
+    db, server, estate, bucket, policies_published, feed_function
 ):
     estate.policies[bucket["name"]] = PUBLIC
     snapshot(server)
@@ -280,7 +249,7 @@ def test_a_resource_event_without_a_policy_keeps_the_iam_violations(
     changed["resource"]["data"]["labels"]["owner"] = "team-a"
     when = datetime.now(UTC)
 
-    assert deliver(feed_change(changed, when)) < 300
+    assert feed_function(feed_change(changed, when)) < 300
 
     document = stored(db, bucket["name"])
     assert document["source"] == "event"
@@ -297,12 +266,12 @@ def test_a_resource_event_without_a_policy_keeps_the_iam_violations(
 
 
 def test_an_event_carrying_a_policy_is_judged_with_it_and_stores_it(
-    db, server, estate, bucket, policies_published, deliver
+    db, server, estate, bucket, policies_published, feed_function
 ):
     snapshot(server)
     assert iam_violations(stored(db, bucket["name"])) == set()
 
-    assert deliver(feed_change({**bucket, "iamPolicy": PUBLIC}, datetime.now(UTC))) < 300
+    assert feed_function(feed_change({**bucket, "iamPolicy": PUBLIC}, datetime.now(UTC))) < 300
 
     document = stored(db, bucket["name"])
     assert iam_violations(document) == IAM_RULES
@@ -312,7 +281,7 @@ def test_an_event_carrying_a_policy_is_judged_with_it_and_stores_it(
 
 
 def test_an_iam_only_feed_message_is_dead_lettered_and_leaves_the_document_alone(
-    db, server, estate, bucket, policies_published, deliver
+    db, server, estate, bucket, policies_published, feed_function
 ):
     estate.policies[bucket["name"]] = PUBLIC
     snapshot(server)
@@ -321,7 +290,7 @@ def test_an_iam_only_feed_message_is_dead_lettered_and_leaves_the_document_alone
         "iamPolicy": PRIVATE
     }
 
-    assert deliver(feed_change(iam_only, datetime.now(UTC) + timedelta(seconds=1))) < 300
+    assert feed_function(feed_change(iam_only, datetime.now(UTC) + timedelta(seconds=1))) < 300
 
     assert stored(db, bucket["name"]) == before
     letters = [snap.to_dict() for snap in db.collection("_dead_letters").stream()]
